@@ -1,0 +1,301 @@
+// The op vocabulary and the typed graph builder. Every tensor is a symbolic Value with a static
+// shape; every builder checks its inputs, infers the output shape and appends one Node.
+// Adding an op: one entry in OpAttrs, one builder here, one rule in vjp.ts, one case in onnx.ts.
+
+export type Shape = readonly number[];
+export type DType = 'float32' | 'int64' | 'bool';
+
+type NoAttrs = Record<string, never>;
+
+/** The op vocabulary: the key set of this interface. */
+export interface OpAttrs {
+  Input: { name: string };
+  Const: { data: Float32Array | BigInt64Array };
+  Add: NoAttrs;
+  Sub: NoAttrs;
+  Mul: NoAttrs;
+  Div: NoAttrs;
+  Pow: NoAttrs;
+  Neg: NoAttrs;
+  Sqrt: NoAttrs;
+  Exp: NoAttrs;
+  Log: NoAttrs;
+  Sin: NoAttrs;
+  Cos: NoAttrs;
+  Tanh: NoAttrs;
+  Sigmoid: NoAttrs;
+  MatMul: NoAttrs;
+  Softmax: { axis: number };
+  ReduceSum: { axes: number[]; keepdims: boolean };
+  ReduceMean: { axes: number[]; keepdims: boolean };
+  Reshape: { shape: number[] };
+  Transpose: { perm: number[] };
+  Concat: { axis: number };
+  Slice: { axis: number; start: number; end: number };
+  Expand: { shape: number[] };
+  Where: NoAttrs;
+  IsNaN: NoAttrs;
+  IsInf: { sign: -1 | 0 | 1 };
+  Greater: NoAttrs;
+  /** LayerNorm over the last axis without affine parameters: one fused kernel in ONNX Runtime. */
+  LayerNorm: { epsilon: number };
+  /** GELU with the tanh approximation: one fused kernel in ONNX Runtime. */
+  GeluTanh: NoAttrs;
+}
+export type OpType = keyof OpAttrs;
+
+export interface Node<K extends OpType = OpType> {
+  readonly op: K;
+  readonly inputs: readonly Value[];
+  readonly attrs: OpAttrs[K];
+  output: Value;
+}
+
+/** A symbolic tensor: the output of one node of one graph. */
+export class Value {
+  constructor(
+    readonly graph: Graph,
+    readonly id: number,
+    readonly shape: Shape,
+    readonly dtype: DType,
+    readonly node: Node,
+  ) {}
+  get rank(): number {
+    return this.shape.length;
+  }
+  get size(): number {
+    return numel(this.shape);
+  }
+}
+
+/** A graph under construction: nodes in creation order, which is a topological order. */
+export class Graph {
+  readonly nodes: Node[] = [];
+  readonly inputs = new Map<string, Value>();
+
+  add<K extends OpType>(op: K, inputs: readonly Value[], attrs: OpAttrs[K], shape: Shape, dtype: DType): Value {
+    for (const v of inputs) if (v.graph !== this) throw new Error(`internal: ${op} mixes values of two graphs`);
+    const node: Node<K> = { op, inputs, attrs, output: undefined as never };
+    const value = new Value(this, this.nodes.length, shape, dtype, node as unknown as Node);
+    node.output = value;
+    this.nodes.push(node as unknown as Node);
+    return value;
+  }
+
+  /** A named graph input (weights and data are inputs, never initializers). */
+  input(name: string, shape: Shape, dtype: DType = 'float32'): Value {
+    if (this.inputs.has(name)) throw new Error(`internal: graph input ${name} declared twice`);
+    const v = this.add('Input', [], { name }, [...shape], dtype);
+    this.inputs.set(name, v);
+    return v;
+  }
+
+  constant(data: Float32Array | number[] | number, shape: Shape = []): Value {
+    const arr = typeof data === 'number' ? Float32Array.of(data) : Float32Array.from(data);
+    if (arr.length !== numel(shape)) throw new Error(`internal: constant of ${arr.length} values for shape [${shape}]`);
+    return this.add('Const', [], { data: arr }, [...shape], 'float32');
+  }
+}
+
+export function numel(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+const fmt = (s: Shape) => `(${s.join(', ')})`;
+
+function normAxis(axis: number, rank: number, op: string): number {
+  const a = axis < 0 ? axis + rank : axis;
+  if (a < 0 || a >= rank) throw new Error(`internal: ${op}: axis ${axis} out of range for rank ${rank}`);
+  return a;
+}
+
+/** Numpy broadcasting of two shapes. */
+export function broadcastShapes(a: Shape, b: Shape, op = 'broadcast'): number[] {
+  const n = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const da = a[a.length - n + i] ?? 1;
+    const db = b[b.length - n + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) throw new Error(`internal: ${op}: shapes ${fmt(a)} and ${fmt(b)} do not broadcast`);
+    out.push(da === 1 ? db : da);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Builders. Numbers given where a Value is expected become scalar constants.
+
+export type Operand = Value | number;
+
+function lift(graph: Graph, x: Operand): Value {
+  return typeof x === 'number' ? graph.constant(x) : x;
+}
+
+function graphOf(...xs: Operand[]): Graph {
+  for (const x of xs) if (typeof x !== 'number') return x.graph;
+  throw new Error('internal: an op needs at least one Value operand');
+}
+
+function binary(op: 'Add' | 'Sub' | 'Mul' | 'Div' | 'Pow', a: Operand, b: Operand): Value {
+  const g = graphOf(a, b);
+  const va = lift(g, a);
+  const vb = lift(g, b);
+  return g.add(op, [va, vb], {}, broadcastShapes(va.shape, vb.shape, op), 'float32');
+}
+
+export const add = (a: Operand, b: Operand) => binary('Add', a, b);
+export const sub = (a: Operand, b: Operand) => binary('Sub', a, b);
+export const mul = (a: Operand, b: Operand) => binary('Mul', a, b);
+export const div = (a: Operand, b: Operand) => binary('Div', a, b);
+export const pow = (a: Operand, b: Operand) => binary('Pow', a, b);
+
+type UnaryOp = 'Neg' | 'Sqrt' | 'Exp' | 'Log' | 'Sin' | 'Cos' | 'Tanh' | 'Sigmoid' | 'GeluTanh';
+function unary(op: UnaryOp, x: Value): Value {
+  return x.graph.add(op, [x], {}, x.shape, x.dtype);
+}
+export const neg = (x: Value) => unary('Neg', x);
+export const sqrt = (x: Value) => unary('Sqrt', x);
+export const exp = (x: Value) => unary('Exp', x);
+export const log = (x: Value) => unary('Log', x);
+export const sin = (x: Value) => unary('Sin', x);
+export const cos = (x: Value) => unary('Cos', x);
+export const tanh = (x: Value) => unary('Tanh', x);
+export const sigmoid = (x: Value) => unary('Sigmoid', x);
+export const geluTanh = (x: Value) => unary('GeluTanh', x);
+
+/** Batched matrix product with numpy broadcasting of the leading axes; both ranks >= 2. */
+export function matmul(a: Value, b: Value): Value {
+  if (a.rank < 2 || b.rank < 2) throw new Error(`internal: matmul needs rank >= 2, got ${fmt(a.shape)} x ${fmt(b.shape)}`);
+  const [m, k] = a.shape.slice(-2);
+  const [k2, n] = b.shape.slice(-2);
+  if (k !== k2) throw new Error(`internal: matmul: ${fmt(a.shape)} x ${fmt(b.shape)} inner sizes differ`);
+  const lead = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), 'matmul');
+  return a.graph.add('MatMul', [a, b], {}, [...lead, m, n], 'float32');
+}
+
+export function softmax(x: Value, axis = -1): Value {
+  return x.graph.add('Softmax', [x], { axis: normAxis(axis, x.rank, 'softmax') }, x.shape, 'float32');
+}
+
+function reduce(op: 'ReduceSum' | 'ReduceMean', x: Value, axes: number[], keepdims: boolean): Value {
+  const ax = [...new Set(axes.map((a) => normAxis(a, x.rank, op)))].sort((p, q) => p - q);
+  if (ax.length === 0) return x;
+  const shape = keepdims ? x.shape.map((d, i) => (ax.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !ax.includes(i));
+  return x.graph.add(op, [x], { axes: ax, keepdims }, shape, 'float32');
+}
+export const reduceSum = (x: Value, axes: number[], keepdims = false) => reduce('ReduceSum', x, axes, keepdims);
+export const reduceMean = (x: Value, axes: number[], keepdims = false) => reduce('ReduceMean', x, axes, keepdims);
+
+/** Reshape; one -1 entry is inferred. */
+export function reshape(x: Value, shape: readonly number[]): Value {
+  const known = shape.filter((d) => d !== -1);
+  const out = [...shape];
+  const inferred = shape.indexOf(-1);
+  if (inferred >= 0) out[inferred] = x.size / numel(known);
+  if (numel(out) !== x.size || !Number.isInteger(out[inferred] ?? 0)) {
+    throw new Error(`internal: reshape ${fmt(x.shape)} to ${fmt(shape)} changes the element count`);
+  }
+  if (out.every((d, i) => d === x.shape[i]) && out.length === x.rank) return x;
+  return x.graph.add('Reshape', [x], { shape: out }, out, x.dtype);
+}
+
+export function transpose(x: Value, perm: readonly number[]): Value {
+  if (perm.length !== x.rank || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) {
+    throw new Error(`internal: transpose of rank ${x.rank} with perm [${perm}]`);
+  }
+  if (perm.every((p, i) => p === i)) return x;
+  return x.graph.add('Transpose', [x], { perm: [...perm] }, perm.map((p) => x.shape[p]), x.dtype);
+}
+
+/** Swap the last two axes. */
+export function swapLast2(x: Value): Value {
+  const perm = x.shape.map((_, i) => i);
+  [perm[x.rank - 2], perm[x.rank - 1]] = [perm[x.rank - 1], perm[x.rank - 2]];
+  return transpose(x, perm);
+}
+
+export function concat(xs: readonly Value[], axis: number): Value {
+  const x0 = xs[0];
+  if (xs.length === 1) return x0;
+  const a = normAxis(axis, x0.rank, 'concat');
+  for (const x of xs) {
+    if (x.rank !== x0.rank || x.shape.some((d, i) => i !== a && d !== x0.shape[i])) {
+      throw new Error(`internal: concat on axis ${a}: ${fmt(x.shape)} vs ${fmt(x0.shape)}`);
+    }
+  }
+  const shape = [...x0.shape];
+  shape[a] = xs.reduce((s, x) => s + x.shape[a], 0);
+  return x0.graph.add('Concat', xs, { axis: a }, shape, x0.dtype);
+}
+
+/** x[..., start:end, ...] along one axis. */
+export function slice(x: Value, axis: number, start: number, end: number): Value {
+  const a = normAxis(axis, x.rank, 'slice');
+  if (start < 0 || end > x.shape[a] || start >= end) throw new Error(`internal: slice ${start}:${end} of axis size ${x.shape[a]}`);
+  if (start === 0 && end === x.shape[a]) return x;
+  const shape = [...x.shape];
+  shape[a] = end - start;
+  return x.graph.add('Slice', [x], { axis: a, start, end }, shape, x.dtype);
+}
+
+/** Split into n equal parts along an axis. */
+export function split(x: Value, n: number, axis: number): Value[] {
+  const a = normAxis(axis, x.rank, 'split');
+  const size = x.shape[a] / n;
+  if (!Number.isInteger(size)) throw new Error(`internal: split of size ${x.shape[a]} into ${n}`);
+  return Array.from({ length: n }, (_, i) => slice(x, a, i * size, (i + 1) * size));
+}
+
+/** Broadcast x to a shape. */
+export function expand(x: Value, shape: readonly number[]): Value {
+  const out = broadcastShapes(x.shape, shape, 'expand');
+  if (out.length === x.rank && out.every((d, i) => d === x.shape[i])) return x;
+  return x.graph.add('Expand', [x], { shape: out }, out, x.dtype);
+}
+
+export function unsqueeze(x: Value, axis: number): Value {
+  const a = axis < 0 ? axis + x.rank + 1 : axis;
+  const shape = [...x.shape];
+  shape.splice(a, 0, 1);
+  return reshape(x, shape);
+}
+
+export function where(cond: Value, a: Operand, b: Operand): Value {
+  const g = cond.graph;
+  const va = lift(g, a);
+  const vb = lift(g, b);
+  const shape = broadcastShapes(cond.shape, broadcastShapes(va.shape, vb.shape, 'where'), 'where');
+  return g.add('Where', [cond, va, vb], {}, shape, 'float32');
+}
+
+export const isNaN = (x: Value) => x.graph.add('IsNaN', [x], {}, x.shape, 'bool');
+export const isInf = (x: Value, sign: -1 | 0 | 1 = 0) => x.graph.add('IsInf', [x], { sign }, x.shape, 'bool');
+export function greater(a: Operand, b: Operand): Value {
+  const g = graphOf(a, b);
+  const va = lift(g, a);
+  const vb = lift(g, b);
+  return g.add('Greater', [va, vb], {}, broadcastShapes(va.shape, vb.shape, 'greater'), 'bool');
+}
+
+export function layerNorm(x: Value, epsilon: number): Value {
+  return x.graph.add('LayerNorm', [x], { epsilon }, x.shape, 'float32');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Composites: functions of ops, no rules of their own.
+
+/** Sum dy over the axes that broadcasting added, giving a value of the given shape. */
+export function sumTo(dy: Value, shape: Shape): Value {
+  if (dy.rank === shape.length && dy.shape.every((d, i) => d === shape[i])) return dy;
+  const lead = dy.rank - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < dy.rank; i++) {
+    if (i < lead || (shape[i - lead] === 1 && dy.shape[i] !== 1)) axes.push(i);
+  }
+  return reshape(reduceSum(dy, axes, true), shape);
+}
+
+export const square = (x: Value) => mul(x, x);
+export const silu = (x: Value) => mul(x, sigmoid(x));

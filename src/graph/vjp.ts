@@ -1,0 +1,94 @@
+// One vector-Jacobian rule per op, written in graph ops: pull dy back to each input of a node,
+// null where the input has no gradient. A missing rule does not compile.
+import {
+  add, concat, cos, div, expand, log, matmul, mul, neg, pow, reduceMean, reduceSum, reshape, sin, slice, sqrt, sub,
+  sumTo, swapLast2, tanh, transpose, where, type Node, type OpAttrs, type OpType, type Value,
+} from './ops.js';
+
+type VjpRule<K extends OpType> = (dy: Value, node: Node<K>) => (Value | null)[];
+
+const zeros = (like: Value, shape: readonly number[]) => expand(like.graph.constant(0), shape);
+
+/** like's shape with one axis resized. */
+const withAxis = (like: Value, axis: number, size: number) => like.shape.map((d, i) => (i === axis ? size : d));
+
+/** sqrt(2/pi) and the cubic coefficient of the tanh GELU approximation. */
+const GELU_C = Math.sqrt(2 / Math.PI);
+const GELU_A = 0.044715;
+
+export const vjp: { [K in OpType]: VjpRule<K> } = {
+  Input: () => [],
+  Const: () => [],
+  Add: (dy, { inputs: [a, b] }) => [sumTo(dy, a.shape), sumTo(dy, b.shape)],
+  Sub: (dy, { inputs: [a, b] }) => [sumTo(dy, a.shape), sumTo(neg(dy), b.shape)],
+  Mul: (dy, { inputs: [a, b] }) => [sumTo(mul(dy, b), a.shape), sumTo(mul(dy, a), b.shape)],
+  Div: (dy, { inputs: [a, b], output: y }) => [sumTo(div(dy, b), a.shape), sumTo(neg(div(mul(dy, y), b)), b.shape)],
+  // d a^b = b a^(b-1) da + a^b ln(a) db; a constant exponent gets no gradient (and no log of negatives).
+  Pow: (dy, { inputs: [a, b], output: y }) => [
+    sumTo(mul(dy, mul(b, pow(a, sub(b, 1)))), a.shape),
+    b.node.op === 'Const' ? null : sumTo(mul(dy, mul(y, log(a))), b.shape),
+  ],
+  Neg: (dy) => [neg(dy)],
+  Sqrt: (dy, { output: y }) => [div(mul(dy, 0.5), y)],
+  Exp: (dy, { output: y }) => [mul(dy, y)],
+  Log: (dy, { inputs: [x] }) => [div(dy, x)],
+  Sin: (dy, { inputs: [x] }) => [mul(dy, cos(x))],
+  Cos: (dy, { inputs: [x] }) => [neg(mul(dy, sin(x)))],
+  Tanh: (dy, { output: y }) => [mul(dy, sub(1, mul(y, y)))],
+  Sigmoid: (dy, { output: y }) => [mul(dy, mul(y, sub(1, y)))],
+  MatMul: (dy, { inputs: [a, b] }) => [
+    sumTo(matmul(dy, swapLast2(b)), a.shape),
+    b.rank === 2 && a.rank > 2
+      // (…, M, K) x (K, N): fold the leading axes into one big product instead of a batch then a sum.
+      ? matmul(swapLast2(reshape(a, [-1, a.shape[a.rank - 1]])), reshape(dy, [-1, dy.shape[dy.rank - 1]]))
+      : sumTo(matmul(swapLast2(a), dy), b.shape),
+  ],
+  Softmax: (dy, { output: y, attrs: { axis } }) => [mul(y, sub(dy, reduceSum(mul(dy, y), [axis], true)))],
+  ReduceSum: (dy, { inputs: [x], attrs }) => [expand(reshape(dy, keptShape(x, attrs)), x.shape)],
+  ReduceMean: (dy, { inputs: [x], attrs }) => [
+    expand(reshape(div(dy, x.size / dy.size), keptShape(x, attrs)), x.shape),
+  ],
+  Reshape: (dy, { inputs: [x] }) => [reshape(dy, x.shape)],
+  Transpose: (dy, { attrs: { perm } }) => [transpose(dy, inversePerm(perm))],
+  Concat: (dy, { inputs, attrs: { axis } }) => {
+    let offset = 0;
+    return inputs.map((x) => slice(dy, axis, offset, (offset += x.shape[axis])));
+  },
+  Slice: (dy, { inputs: [x], attrs: { axis, start, end } }) => {
+    const parts: Value[] = [];
+    if (start > 0) parts.push(zeros(dy, withAxis(x, axis, start)));
+    parts.push(dy);
+    if (end < x.shape[axis]) parts.push(zeros(dy, withAxis(x, axis, x.shape[axis] - end)));
+    return [concat(parts, axis)];
+  },
+  Expand: (dy, { inputs: [x] }) => [sumTo(dy, x.shape)],
+  Where: (dy, { inputs: [c, a, b] }) => [null, sumTo(where(c, dy, 0), a.shape), sumTo(where(c, 0, dy), b.shape)],
+  IsNaN: () => [null],
+  IsInf: () => [null],
+  Greater: () => [null, null],
+  // y = (x - mean) * rstd over the last axis, no affine: dx = rstd * (dy - mean(dy) - y * mean(dy * y)).
+  // rstd is recomputed from x: the fused forward kernel does not expose it as a value of ours.
+  LayerNorm: (dy, { inputs: [x], output: y, attrs: { epsilon } }) => {
+    const centred = sub(x, reduceMean(x, [-1], true));
+    const rstd = div(1, sqrt(add(reduceMean(mul(centred, centred), [-1], true), epsilon)));
+    const inner = sub(sub(dy, reduceMean(dy, [-1], true)), mul(y, reduceMean(mul(dy, y), [-1], true)));
+    return [mul(rstd, inner)];
+  },
+  // gelu(x) = x/2 (1 + tanh(u)), u = c (x + a x^3): d/dx = (1 + t)/2 + x/2 (1 - t^2) c (1 + 3 a x^2).
+  GeluTanh: (dy, { inputs: [x] }) => {
+    const x2 = mul(x, x);
+    const t = tanh(mul(mul(x, add(mul(x2, GELU_A), 1)), GELU_C));
+    const du = mul(mul(sub(1, mul(t, t)), add(mul(x2, 3 * GELU_A * GELU_C), GELU_C)), mul(x, 0.5));
+    return [mul(dy, add(mul(add(t, 1), 0.5), du))];
+  },
+};
+
+function keptShape(x: Value, { axes }: OpAttrs['ReduceSum']): number[] {
+  return x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+}
+
+function inversePerm(perm: readonly number[]): number[] {
+  const inv = new Array<number>(perm.length);
+  perm.forEach((p, i) => (inv[p] = i));
+  return inv;
+}
