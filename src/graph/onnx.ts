@@ -13,6 +13,7 @@ const IR_VERSION = 9;
 
 const ELEM: Record<DType, number> = {
   float32: onnx.TensorProto.DataType.FLOAT,
+  float64: onnx.TensorProto.DataType.DOUBLE,
   int64: onnx.TensorProto.DataType.INT64,
   bool: onnx.TensorProto.DataType.BOOL,
 };
@@ -99,6 +100,9 @@ export function toOnnx(outputs: Record<string, Value>, name = 'lego'): Uint8Arra
         emit('LayerNormalization', [ins[0], scale], [attrInt('axis', -1), attrFloat('epsilon', a.epsilon as number)]);
         break;
       }
+      case 'Cast':
+        emit('Cast', ins, [attrInt('to', ELEM[a.to as DType])]);
+        break;
       case 'GeluTanh':
         emit('Gelu', ins, [attrString('approximate', 'tanh')]);
         break;

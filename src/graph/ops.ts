@@ -3,7 +3,7 @@
 // Adding an op: one entry in OpAttrs, one builder here, one rule in vjp.ts, one case in onnx.ts.
 
 export type Shape = readonly number[];
-export type DType = 'float32' | 'int64' | 'bool';
+export type DType = 'float32' | 'float64' | 'int64' | 'bool';
 
 type NoAttrs = Record<string, never>;
 
@@ -37,6 +37,7 @@ export interface OpAttrs {
   IsNaN: NoAttrs;
   IsInf: { sign: -1 | 0 | 1 };
   Greater: NoAttrs;
+  Cast: { to: DType };
   /** LayerNorm over the last axis without affine parameters: one fused kernel in ONNX Runtime. */
   LayerNorm: { epsilon: number };
   /** GELU with the tanh approximation: one fused kernel in ONNX Runtime. */
@@ -140,9 +141,22 @@ function graphOf(...xs: Operand[]): Graph {
 
 function binary(op: 'Add' | 'Sub' | 'Mul' | 'Div' | 'Pow', a: Operand, b: Operand): Value {
   const g = graphOf(a, b);
-  const va = lift(g, a);
-  const vb = lift(g, b);
-  return g.add(op, [va, vb], {}, broadcastShapes(va.shape, vb.shape, op), 'float32');
+  const va = typeof a === 'number' && typeof b !== 'number' ? liftAs(g, a, b.dtype) : lift(g, a);
+  const vb = typeof b === 'number' ? liftAs(g, b, va.dtype) : b;
+  if (va.dtype !== vb.dtype) throw new Error(`internal: ${op} of ${va.dtype} and ${vb.dtype}`);
+  return g.add(op, [va, vb], {}, broadcastShapes(va.shape, vb.shape, op), va.dtype);
+}
+
+/** A scalar constant of the other operand's float type. */
+function liftAs(g: Graph, x: number, dtype: DType): Value {
+  const c = g.constant(x);
+  return dtype === 'float64' ? cast(c, 'float64') : c;
+}
+
+/** Change the element type (float32 <-> float64 for accurate reductions). */
+export function cast(x: Value, to: DType): Value {
+  if (x.dtype === to) return x;
+  return x.graph.add('Cast', [x], { to }, x.shape, to);
 }
 
 export const add = (a: Operand, b: Operand) => binary('Add', a, b);
@@ -183,7 +197,7 @@ function reduce(op: 'ReduceSum' | 'ReduceMean', x: Value, axes: number[], keepdi
   const ax = [...new Set(axes.map((a) => normAxis(a, x.rank, op)))].sort((p, q) => p - q);
   if (ax.length === 0) return x;
   const shape = keepdims ? x.shape.map((d, i) => (ax.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !ax.includes(i));
-  return x.graph.add(op, [x], { axes: ax, keepdims }, shape, 'float32');
+  return x.graph.add(op, [x], { axes: ax, keepdims }, shape, x.dtype);
 }
 export const reduceSum = (x: Value, axes: number[], keepdims = false) => reduce('ReduceSum', x, axes, keepdims);
 export const reduceMean = (x: Value, axes: number[], keepdims = false) => reduce('ReduceMean', x, axes, keepdims);

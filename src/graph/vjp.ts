@@ -1,7 +1,7 @@
 // One vector-Jacobian rule per op, written in graph ops: pull dy back to each input of a node,
 // null where the input has no gradient. A missing rule does not compile.
 import {
-  add, concat, cos, div, expand, log, matmul, mul, neg, pow, reduceMean, reduceSum, reshape, sin, slice, sqrt, sub,
+  add, cast, concat, cos, div, expand, log, matmul, mul, neg, pow, reduceMean, reduceSum, reshape, sin, slice, sqrt, sub,
   sumTo, swapLast2, tanh, transpose, where, type Node, type OpAttrs, type OpType, type Value,
 } from './ops.js';
 
@@ -66,6 +66,7 @@ export const vjp: { [K in OpType]: VjpRule<K> } = {
   IsNaN: () => [null],
   IsInf: () => [null],
   Greater: () => [null, null],
+  Cast: (dy, { inputs: [x] }) => [cast(dy, x.dtype)],
   // y = (x - mean) * rstd over the last axis, no affine: dx = rstd * (dy - mean(dy) - y * mean(dy * y)).
   // rstd is recomputed from x: the fused forward kernel does not expose it as a value of ours.
   LayerNorm: (dy, { inputs: [x], output: y, attrs: { epsilon } }) => {

@@ -1,6 +1,7 @@
 // A compiled graph: ONNX Runtime (onnxruntime-node) session over a serialised graph. This is the
 // only module that imports onnxruntime; everything above it speaks Float32Array and shapes.
 import ort from 'onnxruntime-node';
+import { countFlops } from '../graph/flops.js';
 import { toOnnx } from '../graph/onnx.js';
 import type { Shape, Value } from '../graph/ops.js';
 
@@ -21,6 +22,8 @@ export class Executable {
     readonly inputShapes: ReadonlyMap<string, Shape>,
     readonly outputShapes: ReadonlyMap<string, Shape>,
     readonly name: string,
+    /** FLOPs of one run, counted from the graph. */
+    readonly flops: number,
   ) {}
 
   static async compile(outputs: Record<string, Value>, options: ExecutableOptions = {}): Promise<Executable> {
@@ -39,7 +42,7 @@ export class Executable {
       inputShapes.set(n, v.shape);
     }
     const outputShapes = new Map(Object.entries(outputs).map(([k, v]) => [k, v.shape] as const));
-    return new Executable(session, inputShapes, outputShapes, name);
+    return new Executable(session, inputShapes, outputShapes, name, countFlops(Object.values(outputs)));
   }
 
   /** The inputs this graph needs (inputs the outputs do not depend on are pruned). */

@@ -1,0 +1,145 @@
+// Inference of a LEGO stack with one compiled graph per brick (and one for the conditioning), so
+// stopping after brick k runs exactly bricks 0..k and a bigger canvas only changes the tile count.
+// The glue between bricks (preconditioning, guidance) is a few elementwise loops here.
+import { Graph, type Value } from '../graph/ops.js';
+import { Executable, type HostTensor } from '../runtime/executable.js';
+import { canvasProblem, type LegoConfig } from './config.js';
+import type { CoordMode } from './coords.js';
+import type { Weights } from './model.js';
+import { precondition, preconditionScalars } from './precond.js';
+import { brickOutput, conditioning, modelParams, withCoordinates } from './stack.js';
+
+export interface RunnerOptions {
+  /** Intra-op threads per graph run (default: one per core). */
+  threads?: number;
+  /** Coordinates on canvases larger than the training size (default 'fit'). */
+  coords?: CoordMode;
+}
+
+export interface DenoiseOptions {
+  /** One-hot labels (B, labelDim); null or absent: the null label (zeros). */
+  labels?: Float32Array | null;
+  /** Stop after this brick (default: the last). */
+  stopAfter?: number;
+  /** Classifier-free guidance scale; 1 (default) runs no unconditional pass. */
+  cfgScale?: number;
+}
+
+/** Time and work of one brick, summed over calls. */
+export interface BrickStats {
+  calls: number;
+  ms: number;
+  flops: number;
+}
+
+export class LegoRunner {
+  private readonly cache = new Map<string, Promise<Executable>>();
+  readonly brickStats: BrickStats[];
+
+  constructor(
+    readonly config: LegoConfig,
+    readonly weights: Weights,
+    readonly options: RunnerOptions = {},
+  ) {
+    this.brickStats = config.bricks.map(() => ({ calls: 0, ms: 0, flops: 0 }));
+  }
+
+  /** Denoised images D(x; sigma) (B, C, H, W) from noisy x, one sigma per image. */
+  async denoise(x: Float32Array, shape: readonly number[], sigma: ArrayLike<number>, options: DenoiseOptions = {}): Promise<Float32Array> {
+    const cfg = this.config;
+    const [b, ch, height, width] = shape;
+    const stopAfter = options.stopAfter ?? cfg.bricks.length - 1;
+    if (ch !== cfg.imgChannels) throw new Error(`internal: denoise: ${ch} channels, model has ${cfg.imgChannels}`);
+    const problem = canvasProblem(cfg, height, width);
+    if (problem) throw new Error(`internal: denoise: ${problem}`);
+    const guided = (options.cfgScale ?? 1) !== 1 && cfg.labelDim > 0;
+    const n = guided ? 2 * b : b; // guided: [conditional batch; unconditional batch]
+    const pixels = ch * height * width;
+
+    const sigmas = new Float32Array(n);
+    const xIn = new Float32Array(n * pixels);
+    for (let i = 0; i < b; i++) {
+      const { cIn } = preconditionScalars(Math.fround(sigma[i]), cfg.sigmaData);
+      for (let j = 0; j < pixels; j++) xIn[i * pixels + j] = x[i * pixels + j] * cIn;
+      sigmas[i] = sigma[i];
+    }
+    if (guided) {
+      xIn.copyWithin(b * pixels, 0, b * pixels);
+      sigmas.copyWithin(b, 0, b);
+    }
+    const labels = new Float32Array(n * cfg.labelDim);
+    if (options.labels) labels.set(options.labels.subarray(0, b * cfg.labelDim));
+
+    const cond = await this.executable(`cond:${n}`, () => this.conditioningGraph(n));
+    const { c } = await cond.run(this.feeds(cond, { sigma: sigmas, class_labels: labels }));
+    let f: Float32Array | null = null;
+    for (let k = 0; k <= stopAfter; k++) {
+      const exe = await this.executable(`brick${k}:${n}x${height}x${width}`, () => this.brickGraph(k, n, height, width));
+      const start = performance.now();
+      const data: Record<string, HostTensor> = { x_in: xIn, c };
+      if (f) data.f_prev = f;
+      f = (await exe.run(this.feeds(exe, data))).F;
+      const stats = this.brickStats[k];
+      stats.calls++;
+      stats.ms += performance.now() - start;
+      stats.flops += exe.flops;
+    }
+    if (!f) throw new Error('internal: no brick ran');
+    const out = new Float32Array(b * pixels);
+    const scale = options.cfgScale ?? 1;
+    for (let i = 0; i < b; i++) {
+      const { cSkip, cOut } = preconditionScalars(Math.fround(sigma[i]), cfg.sigmaData);
+      for (let j = 0; j < pixels; j++) {
+        const at = i * pixels + j;
+        // F = F_uncond + s (F_cond - F_uncond) on all channels, then precondition.
+        const fk = guided ? f[b * pixels + at] + scale * (f[at] - f[b * pixels + at]) : f[at];
+        out[at] = Math.fround(cSkip) * x[at] + Math.fround(cOut) * fk;
+      }
+    }
+    return out;
+  }
+
+  /** Release every compiled graph. */
+  async release(): Promise<void> {
+    const all = await Promise.all(this.cache.values());
+    this.cache.clear();
+    await Promise.all(all.map((e) => e.release()));
+  }
+
+  private feeds(exe: Executable, data: Record<string, HostTensor>): Record<string, HostTensor> {
+    const feeds: Record<string, HostTensor> = {};
+    for (const name of exe.inputNames) {
+      const value = data[name] ?? this.weights.get(name);
+      if (!value) throw new Error(`internal: ${exe.name}: no weights for ${name}`);
+      feeds[name] = value;
+    }
+    return feeds;
+  }
+
+  private executable(key: string, build: () => Record<string, Value>): Promise<Executable> {
+    let exe = this.cache.get(key);
+    if (!exe) {
+      exe = Executable.compile(build(), { threads: this.options.threads, name: key });
+      this.cache.set(key, exe);
+    }
+    return exe;
+  }
+
+  private conditioningGraph(n: number) {
+    const cfg = this.config;
+    const g = new Graph();
+    const sigma = g.input('sigma', [n]);
+    const labels = cfg.labelDim > 0 ? g.input('class_labels', [n, cfg.labelDim]) : null;
+    return { c: conditioning(modelParams(g), precondition(sigma, cfg.sigmaData).cNoise, labels, cfg) };
+  }
+
+  private brickGraph(k: number, n: number, height: number, width: number) {
+    const cfg = this.config;
+    const g = new Graph();
+    const xIn = g.input('x_in', [n, cfg.imgChannels, height, width]);
+    const c = g.input('c', [n, cfg.hiddenSize]);
+    const fPrev = k > 0 ? g.input('f_prev', [n, cfg.imgChannels, height, width]) : null;
+    const X = withCoordinates(xIn, this.options.coords ?? 'fit', cfg.imgResolution);
+    return { F: brickOutput(modelParams(g), k, X, fPrev, c, cfg) };
+  }
+}

@@ -1,0 +1,43 @@
+// The EDM loss as LEGO trains with it (LEGO-SPEC "Loss and training loop"): ln(sigma) ~ N(P_mean, P_std),
+// weight (s^2+sd^2)/(s sd)^2, every brick's denoised output supervised, mean over bricks.
+import { add, cast, div, exp, mul, reduceSum, reshape, square, sub, type Value } from '../graph/ops.js';
+import type { Params } from '../nn/params.js';
+import type { LegoConfig } from '../lego/config.js';
+import { legoForward } from '../lego/stack.js';
+
+export interface LossInputs {
+  /** Clean images in [-1, 1], (B, C, H, W). */
+  images: Value;
+  /** Standard normals (B, 1, 1, 1) that pick each image's noise level. */
+  rndNormal: Value;
+  /** Standard normal noise (B, C, H, W), scaled by sigma here. */
+  noise: Value;
+  /** One-hot labels after dropout (B, labelDim), or null. */
+  labels: Value | null;
+}
+
+export interface LossOptions {
+  pMean?: number;
+  pStd?: number;
+}
+
+/** Per-pixel loss (B, C, H, W) and the scalar loss sum(per-pixel)/B. */
+export function legoLoss(p: Params, cfg: LegoConfig, inputs: LossInputs, { pMean = -1.2, pStd = 1.2 }: LossOptions = {}) {
+  const { images, rndNormal, noise, labels } = inputs;
+  const [b] = images.shape;
+  const sd = cfg.sigmaData;
+  const sigma = exp(add(mul(rndNormal, pStd), pMean)); // (B, 1, 1, 1)
+  const weight = div(add(square(sigma), sd * sd), square(mul(sigma, sd)));
+  const noisy = add(images, mul(noise, sigma));
+  const { D } = legoForward(p, cfg, { x: noisy, sigma: reshape(sigma, [b]), labels });
+  let total: Value | null = null;
+  for (const dk of D) {
+    const term = mul(weight, square(sub(dk, images)));
+    total = total ? add(total, term) : term;
+  }
+  if (!total) throw new Error('internal: legoLoss: no bricks');
+  const lossPerPixel = div(total, D.length);
+  // Sum in float64: a float32 sum of many pixels is off by ulps of a large total.
+  const loss = cast(div(reduceSum(cast(lossPerPixel, 'float64'), [0, 1, 2, 3]), b), 'float32');
+  return { lossPerPixel, loss, sigma };
+}
