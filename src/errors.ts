@@ -11,7 +11,12 @@ export class InputError extends Error {
   override name = 'InputError';
 }
 
+/** A check the user asked for ran and did not pass (for example a reference output over tolerance). */
+export class CheckFailed extends Error {
+  override name = 'CheckFailed';
+}
+
 /** True for errors that are the user's to fix (printed without a stack trace). */
-export function isUserError(e: unknown): e is UsageError | InputError {
-  return e instanceof UsageError || e instanceof InputError;
+export function isUserError(e: unknown): e is UsageError | InputError | CheckFailed {
+  return e instanceof UsageError || e instanceof InputError || e instanceof CheckFailed;
 }

@@ -67,3 +67,40 @@ export function canvasProblem(cfg: LegoConfig, height: number, width: number): s
   }
   return null;
 }
+
+/**
+ * A custom stack from JSON: `{ "imgResolution": 32, "imgChannels": 1, "labelDim": 10, "hiddenSize": 256,
+ * "bricks": [{ "resolution": 4, "patchSize": 2, "heads": 4, "depth": 2 }, ...] }`; mlpRatio (4) and
+ * sigmaData (0.5) are optional. Throws `Error` naming the source and the field.
+ */
+export function parseConfigJson(text: string, source: string): LegoConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${source}: not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`${source}: expected a JSON object`);
+  const o = raw as Record<string, unknown>;
+  const known = new Set(['imgResolution', 'imgChannels', 'labelDim', 'hiddenSize', 'mlpRatio', 'sigmaData', 'bricks']);
+  const unknown = Object.keys(o).filter((k) => !known.has(k));
+  if (unknown.length) throw new Error(`${source}: unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; expected ${[...known].join(', ')}`);
+  const bricks = Array.isArray(o.bricks)
+    ? o.bricks.map((b) => {
+        const r = (b ?? {}) as Record<string, unknown>;
+        return { resolution: r.resolution, patchSize: r.patchSize, heads: r.heads, depth: r.depth } as BrickConfig;
+      })
+    : (o.bricks as BrickConfig[]);
+  return validateConfig(
+    {
+      imgResolution: o.imgResolution as number,
+      imgChannels: o.imgChannels as number,
+      labelDim: (o.labelDim ?? 0) as number,
+      hiddenSize: o.hiddenSize as number,
+      mlpRatio: (o.mlpRatio ?? 4) as number,
+      sigmaData: (o.sigmaData ?? 0.5) as number,
+      bricks,
+    },
+    source,
+  );
+}

@@ -1,0 +1,15 @@
+import { presetConfig } from '../src/lego/presets.js';
+import { initWeights } from '../src/lego/model.js';
+import { LegoRunner } from '../src/lego/runner.js';
+const cfg = presetConfig('lego_S_PG_64');
+const w = initWeights(cfg, 0);
+const r = new LegoRunner(cfg, w, { threads: Number(process.env.T ?? 2) });
+const B = 8, shape = [B, 3, 64, 64];
+const x = new Float32Array(B * 3 * 64 * 64).map(() => Math.random());
+const sig = new Array(B).fill(1);
+await r.denoise(x, shape, sig);
+r.brickStats.forEach((s) => { s.ms = 0; s.calls = 0; s.flops = 0; });
+const t0 = performance.now();
+for (let i = 0; i < 3; i++) await r.denoise(x, shape, sig);
+const dt = (performance.now() - t0) / 3;
+console.log('forward ms', dt.toFixed(0), r.brickStats.map((s) => ({ ms: (s.ms / s.calls).toFixed(0), gflop: (s.flops / s.calls / 1e9).toFixed(1), gflops: (s.flops / s.ms / 1e6).toFixed(0) })));

@@ -1,0 +1,49 @@
+// Flags shared by several commands and their parsers: every parser throws a UsageError naming the flag.
+import { readFileSync } from 'node:fs';
+import { InputError, UsageError } from '../errors.js';
+import { parseConfigJson, type LegoConfig } from '../lego/config.js';
+import { isPresetName, PRESETS, presetConfig, type PresetOptions } from '../lego/presets.js';
+
+export function parseIntFlag(flag: string, value: string, { min = -Infinity, max = Infinity } = {}): number {
+  const n = Number(value);
+  if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new UsageError(`${flag}: expected an integer, got "${value}"`);
+  if (n < min || n > max) {
+    const range = max === Infinity ? `>= ${min}` : `between ${min} and ${max}`;
+    throw new UsageError(`${flag}: expected an integer ${range}, got ${n}`);
+  }
+  return n;
+}
+
+export function parseThreads(value: string | undefined): number | undefined {
+  return value === undefined ? undefined : parseIntFlag('--threads', value, { min: 1, max: 256 });
+}
+
+export const threadsHelp = 'Threads per graph run (default: one per core)';
+
+/**
+ * `--arch`: an official preset name (`lego_S_PG_64`) or a JSON file describing a custom stack.
+ * Preset options (channels, classes, resolution) apply to presets only.
+ */
+export function resolveArch(value: string, options: PresetOptions = {}): LegoConfig {
+  if (isPresetName(value)) {
+    try {
+      return presetConfig(value, options);
+    } catch (e) {
+      throw new UsageError(`--arch ${value}: ${(e as Error).message}`);
+    }
+  }
+  if (!value.endsWith('.json')) {
+    throw new UsageError(`--arch: "${value}" is neither a preset (${Object.keys(PRESETS).join(', ')}) nor a .json stack config`);
+  }
+  let text: string;
+  try {
+    text = readFileSync(value, 'utf8');
+  } catch (e) {
+    throw new InputError(`${value}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  try {
+    return parseConfigJson(text, value);
+  } catch (e) {
+    throw new InputError((e as Error).message);
+  }
+}

@@ -1,0 +1,130 @@
+// `lego bench`: median time per forward (and per training step), FLOPs counted from the graphs,
+// achieved GFLOP/s and peak memory. The way speed is reported everywhere in this project.
+import { Command } from 'commander';
+import { initWeights } from '../../lego/model.js';
+import { LegoRunner } from '../../lego/runner.js';
+import { parameterSpecs } from '../../lego/model.js';
+import { Rng } from '../../random.js';
+import { TrainStep, type TrainState } from '../../train/step.js';
+import { parseIntFlag, parseThreads, resolveArch, threadsHelp } from '../args.js';
+
+interface BenchFlags {
+  arch: string;
+  resolution?: string;
+  batch: string;
+  train?: boolean;
+  stopAfter?: string;
+  repeat: string;
+  threads?: string;
+  channels: string;
+  json?: boolean;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const peakRssMb = () => process.resourceUsage().maxRSS / 1024;
+
+async function timeRuns(repeat: number, run: () => Promise<unknown>): Promise<number[]> {
+  await run(); // warm-up: compiles the graphs
+  const seconds: number[] = [];
+  for (let i = 0; i < repeat; i++) {
+    const start = performance.now();
+    await run();
+    seconds.push((performance.now() - start) / 1000);
+  }
+  return seconds;
+}
+
+export function benchCommand(): Command {
+  return new Command('bench')
+    .description('Time forward passes and training steps of a LEGO stack; report FLOPs, GFLOP/s and memory')
+    .requiredOption('--arch <name|file.json>', 'official preset (lego_S_PG_64, ...) or a custom stack config JSON')
+    .option('--resolution <px>', 'image resolution (default: the preset\'s)')
+    .option('--batch <n>', 'images per batch', '8')
+    .option('--channels <n>', 'image channels (presets only)', '3')
+    .option('--train', 'also time a training step (forward of all bricks, loss, backward, Adam, EMA)')
+    .option('--stop-after <k>', 'time forwards that stop after brick k (0-based; brick skipping)')
+    .option('--repeat <n>', 'timed runs after one warm-up; the median is reported', '3')
+    .option('--threads <n>', threadsHelp)
+    .option('--json', 'print one JSON object on stdout')
+    .addHelpText('after', `
+FLOPs are counted from the compiled graphs (a multiply-add is 2); GFLOP/s = FLOPs / median time.
+
+Examples:
+  lego bench --arch lego_S_PG_64 --resolution 64 --batch 8
+  lego bench --arch lego_S_PG_64 --resolution 64 --batch 8 --train --json
+  lego bench --arch my-stack.json --batch 16 --stop-after 1`)
+    .action(async (flags: BenchFlags) => {
+      const batch = parseIntFlag('--batch', flags.batch, { min: 1 });
+      const repeat = parseIntFlag('--repeat', flags.repeat, { min: 1, max: 1000 });
+      const threads = parseThreads(flags.threads);
+      const cfg = resolveArch(flags.arch, {
+        imgChannels: parseIntFlag('--channels', flags.channels, { min: 1, max: 16 }),
+        ...(flags.resolution ? { imgResolution: parseIntFlag('--resolution', flags.resolution, { min: 1 }) } : {}),
+      });
+      const stopAfter = flags.stopAfter === undefined ? cfg.bricks.length - 1
+        : parseIntFlag('--stop-after', flags.stopAfter, { min: 0, max: cfg.bricks.length - 1 });
+      const log = (msg: string) => { if (!flags.json) process.stderr.write(`${msg}\n`); };
+      const weights = initWeights(cfg, 0);
+      const rng = new Rng(0);
+      const r = cfg.imgResolution;
+      const shape = [batch, cfg.imgChannels, r, r];
+      const x = rng.fillNormal(new Float32Array(batch * cfg.imgChannels * r * r));
+      const labels = cfg.labelDim > 0 ? new Float32Array(batch * cfg.labelDim).map((_, i) => (i % cfg.labelDim === 0 ? 1 : 0)) : null;
+
+      log(`forward: ${flags.arch} at ${r}x${r}, batch ${batch}, bricks 0..${stopAfter}`);
+      const runner = new LegoRunner(cfg, weights, { threads });
+      const sigma = new Array<number>(batch).fill(1);
+      const forwardRuns = await timeRuns(repeat, () => runner.denoise(x, shape, sigma, { labels, stopAfter }));
+      const bricks = runner.brickStats.slice(0, stopAfter + 1).map((s, k) => ({
+        brick: k,
+        tile: cfg.bricks[k].resolution,
+        depth: cfg.bricks[k].depth,
+        ms: s.ms / s.calls,
+        gflop: s.flops / s.calls / 1e9,
+        gflops: s.flops / s.ms / 1e6,
+      }));
+      await runner.release();
+      const forwardS = median(forwardRuns);
+      const gflopPerForward = bricks.reduce((a, b) => a + b.gflop, 0);
+      const result: Record<string, unknown> = {
+        arch: flags.arch,
+        resolution: r,
+        batch,
+        threads: threads ?? null,
+        stop_after: stopAfter,
+        forward_s: forwardS,
+        forward_runs_s: forwardRuns,
+        gflop_per_forward: gflopPerForward,
+        gflops: gflopPerForward / forwardS,
+        bricks,
+      };
+      if (flags.train) {
+        log('training step: compiling forward + loss + backward + Adam/EMA as one graph');
+        const step = await TrainStep.create(cfg, batch, { threads });
+        const trainable = parameterSpecs(cfg).filter((s) => s.trainable).map((s) => s.name);
+        const zeros = () => new Map(trainable.map((n) => [n, new Float32Array(weights.get(n)!.length)]));
+        const state: TrainState = { weights, ema: new Map(trainable.map((n) => [n, weights.get(n)!.slice()])), adamM: zeros(), adamV: zeros(), step: 0 };
+        const images = x.map((v) => Math.tanh(v));
+        const noise = rng.fillNormal(new Float32Array(x.length));
+        const rndNormal = rng.fillNormal(new Float32Array(batch));
+        const stepRuns = await timeRuns(repeat, () => step.run(state, { images, noise, rndNormal, ...(labels ? { labels } : {}) }, 1e-4, 0.999));
+        await step.release();
+        const stepS = median(stepRuns);
+        Object.assign(result, {
+          train_step_s: stepS,
+          train_step_runs_s: stepRuns,
+          gflop_per_step: step.flops / 1e9,
+          train_gflops: step.flops / 1e9 / stepS,
+        });
+      }
+      result.peak_rss_mb = peakRssMb();
+      if (flags.json) {
+        console.log(JSON.stringify(result));
+        return;
+      }
+      console.log(`forward     ${forwardS.toFixed(3)} s  ${gflopPerForward.toFixed(1)} GFLOP  ${(gflopPerForward / forwardS).toFixed(0)} GFLOP/s`);
+      for (const b of bricks) console.log(`  brick ${b.brick} (tile ${b.tile}, depth ${b.depth})  ${(b.ms / 1000).toFixed(3)} s  ${b.gflop.toFixed(1)} GFLOP  ${b.gflops.toFixed(0)} GFLOP/s`);
+      if (flags.train) console.log(`train step  ${(result.train_step_s as number).toFixed(3)} s  ${(result.gflop_per_step as number).toFixed(1)} GFLOP  ${(result.train_gflops as number).toFixed(0)} GFLOP/s`);
+      console.log(`peak RSS    ${(result.peak_rss_mb as number).toFixed(0)} MB`);
+    });
+}

@@ -1,0 +1,34 @@
+// The public API of lego-diffusion, re-exported on purpose: the engine, the LEGO network, the sampler,
+// training pieces, checkpoints and reference verification.
+export { UsageError, InputError, CheckFailed, isUserError } from './errors.js';
+export { Rng } from './random.js';
+
+export * as ops from './graph/ops.js';
+export { Graph, Value, type Shape, type DType, type OpType, type OpAttrs } from './graph/ops.js';
+export { grad } from './graph/grad.js';
+export { vjp } from './graph/vjp.js';
+export { toOnnx, OPSET } from './graph/onnx.js';
+export { countFlops } from './graph/flops.js';
+export { Executable, type ExecutableOptions, type HostTensor } from './runtime/executable.js';
+
+export { Params, type ParamSpec, type Init } from './nn/params.js';
+
+export { type LegoConfig, type BrickConfig, validateConfig, parseConfigJson, canvasProblem, largestTile } from './lego/config.js';
+export { PRESETS, presetConfig, isPresetName, type PresetName, type PresetOptions } from './lego/presets.js';
+export { parameterSpecs, countParameters, initWeights, type Weights } from './lego/model.js';
+export { legoForward, conditioning, modelParams, type StackInputs, type StackOptions } from './lego/stack.js';
+export { LegoRunner, type RunnerOptions, type DenoiseOptions, type BrickStats } from './lego/runner.js';
+export { coordinatePlanes, type CoordMode } from './lego/coords.js';
+export { preconditionScalars } from './lego/precond.js';
+
+export { edmSigmas, type ScheduleOptions } from './diffusion/schedule.js';
+export { edmSample, type Denoiser, type SamplerOptions } from './diffusion/sampler.js';
+
+export { legoLoss, type LossInputs, type LossOptions } from './train/loss.js';
+export { TrainStep, type TrainState, type StepBatch, type StepOptions } from './train/step.js';
+
+export { parseSafetensors, parseSafetensorsHeader, serializeSafetensors, toFloat32, toFloat64 } from './io/safetensors.js';
+export { encodeCheckpoint, decodeCheckpoint, CHECKPOINT_FORMAT, type LegoCheckpoint } from './io/checkpoint.js';
+export { loadCheckpoint, saveCheckpoint } from './io/checkpoint-file.js';
+
+export { verifyReference, referenceConfig, TOLERANCE, type ReferenceCheck } from './eval/reference.js';

@@ -1,0 +1,22 @@
+// Checkpoint files on disk (Node): read with errors naming the path, write atomically.
+import { readFile } from 'node:fs/promises';
+import { InputError } from '../errors.js';
+import type { LegoConfig } from '../lego/config.js';
+import type { Weights } from '../lego/model.js';
+import { decodeCheckpoint, encodeCheckpoint, type LegoCheckpoint } from './checkpoint.js';
+import { writeFileAtomic } from './safetensors-file.js';
+
+export async function loadCheckpoint(path: string): Promise<LegoCheckpoint> {
+  let buffer: Buffer;
+  try {
+    buffer = await readFile(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(`${path}: cannot read (${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message})`);
+  }
+  return decodeCheckpoint(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength), path);
+}
+
+export async function saveCheckpoint(path: string, config: LegoConfig, weights: Weights, extra: Record<string, string> = {}): Promise<void> {
+  await writeFileAtomic(path, encodeCheckpoint(config, weights, extra));
+}
