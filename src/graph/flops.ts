@@ -1,6 +1,6 @@
 // Floating-point operations of a graph, counted from its nodes: a multiply-add is 2 FLOPs in
 // matrix products; elementwise ops, reductions and softmax count a few per element; data movement 0.
-import type { Node, OpType, Value } from './ops.js';
+import type { Node, OpAttrs, OpType, Value } from './ops.js';
 
 const PER_ELEMENT: Partial<Record<OpType, number>> = {
   Add: 1, Sub: 1, Mul: 1, Div: 1, Pow: 1, Neg: 1, Sqrt: 1, Exp: 1, Log: 1, Sin: 1, Cos: 1,
@@ -13,6 +13,12 @@ function nodeFlops(node: Node): number {
   if (node.op === 'MatMul') {
     const a = node.inputs[0];
     return 2 * out.size * a.shape[a.rank - 1];
+  }
+  if (node.op === 'Attention') {
+    const [n, t, d] = node.inputs[0].shape;
+    const tk = node.inputs[1].shape[1];
+    const { heads } = node.attrs as OpAttrs['Attention'];
+    return 4 * n * t * tk * d + 5 * n * heads * t * tk; // two products, softmax
   }
   if (node.op === 'ReduceSum' || node.op === 'ReduceMean') return node.inputs[0].size;
   return (PER_ELEMENT[node.op] ?? 0) * out.size;

@@ -10,6 +10,8 @@ type IAttribute = onnxProto.onnx.IAttributeProto;
 
 export const OPSET = 20;
 const IR_VERSION = 9;
+/** ONNX Runtime's contrib ops (MultiHeadAttention), on its CPU, CUDA, WebGPU and WASM builds. */
+const MS_DOMAIN = 'com.microsoft';
 
 const ELEM: Record<DType, number> = {
   float32: onnx.TensorProto.DataType.FLOAT,
@@ -43,6 +45,7 @@ export function toOnnx(outputs: Record<string, Value>, name = 'lego'): Uint8Arra
   const outs = Object.values(outputs);
   if (outs.length === 0) throw new Error('internal: toOnnx needs at least one output');
   const nodes: INode[] = [];
+  let usesMs = false;
   const initializers: ITensor[] = [];
   const inputs: onnxProto.onnx.IValueInfoProto[] = [];
   const nameOf = (v: Value) => (v.node.op === 'Input' ? (v.node.attrs as { name: string }).name : `v${v.id}`);
@@ -100,6 +103,10 @@ export function toOnnx(outputs: Record<string, Value>, name = 'lego'): Uint8Arra
         emit('LayerNormalization', [ins[0], scale], [attrInt('axis', -1), attrFloat('epsilon', a.epsilon as number)]);
         break;
       }
+      case 'Attention':
+        emit('MultiHeadAttention', ins, [attrInt('num_heads', a.heads as number), attrFloat('scale', a.scale as number)], MS_DOMAIN);
+        usesMs = true;
+        break;
       case 'Cast':
         emit('Cast', ins, [attrInt('to', ELEM[a.to as DType])]);
         break;
@@ -116,7 +123,7 @@ export function toOnnx(outputs: Record<string, Value>, name = 'lego'): Uint8Arra
   });
   const model = onnx.ModelProto.create({
     irVersion: IR_VERSION,
-    opsetImport: [{ domain: '', version: OPSET }],
+    opsetImport: [{ domain: '', version: OPSET }, ...(usesMs ? [{ domain: MS_DOMAIN, version: 1 }] : [])],
     producerName: 'lego-diffusion',
     graph: { name, node: nodes, input: inputs, output, initializer: initializers },
   });

@@ -42,6 +42,8 @@ export interface OpAttrs {
   LayerNorm: { epsilon: number };
   /** GELU with the tanh approximation: one fused kernel in ONNX Runtime. */
   GeluTanh: NoAttrs;
+  /** Multi-head softmax(q k^T * scale) v over (N, T, D) inputs: one fused kernel (no T x T tensor kept). */
+  Attention: { heads: number; scale: number };
 }
 export type OpType = keyof OpAttrs;
 
@@ -295,6 +297,31 @@ export function greater(a: Operand, b: Operand): Value {
 
 export function layerNorm(x: Value, epsilon: number): Value {
   return x.graph.add('LayerNorm', [x], { epsilon }, x.shape, 'float32');
+}
+
+/**
+ * Multi-head attention: q, k, v (N, T, D), D split into `heads` contiguous groups;
+ * per head softmax(q k^T * scale) v, heads concatenated back to (N, T, D).
+ */
+export function attentionOp(q: Value, k: Value, v: Value, heads: number, scale: number): Value {
+  const [n, t, d] = q.shape;
+  for (const x of [k, v]) {
+    if (x.rank !== 3 || x.shape[0] !== n || x.shape[2] !== d) throw new Error(`internal: attention: q (${q.shape}), k/v (${x.shape})`);
+  }
+  if (d % heads !== 0) throw new Error(`internal: attention: ${heads} heads do not divide ${d}`);
+  return q.graph.add('Attention', [q, k, v], { heads, scale }, [n, t, d], 'float32');
+}
+
+/** (N, T, heads*hd) -> (N, heads, T, hd). */
+export function splitHeads(x: Value, heads: number): Value {
+  const [n, t, d] = x.shape;
+  return transpose(reshape(x, [n, t, heads, d / heads]), [0, 2, 1, 3]);
+}
+
+/** (N, heads, T, hd) -> (N, T, heads*hd). */
+export function mergeHeads(x: Value): Value {
+  const [n, heads, t, hd] = x.shape;
+  return reshape(transpose(x, [0, 2, 1, 3]), [n, t, heads * hd]);
 }
 
 // ---------------------------------------------------------------------------------------------

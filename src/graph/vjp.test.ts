@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { Executable } from '../runtime/executable.js';
 import { grad } from './grad.js';
-import { cast,
+import { attentionOp, cast,
   add, concat, cos, div, exp, expand, geluTanh, greater, isInf, isNaN as isNaNOp, layerNorm, log, matmul, mul, neg,
   numel, pow, reduceMean, reduceSum, reshape, sigmoid, sin, slice, softmax, sqrt, sub, tanh, transpose, where, Graph,
   type Node, type OpType, type Shape, type Value,
@@ -304,6 +304,11 @@ const cases: Record<OpType, Case[] | NoGradient> = {
     { name: '(4,8) epsilon 1e-6', args: [wide(4, 8)], build: ([x]) => layerNorm(x, 1e-6) },
   ],
   GeluTanh: unaryCases(geluTanh, wide),
+  // Fused multi-head attention; its rule recomputes the probabilities.
+  Attention: [
+    { name: 'N=2 T=3 D=4, 2 heads', args: [signed(2, 3, 4), signed(2, 3, 4), signed(2, 3, 4)], build: ([q, k, v]) => attentionOp(q, k, v, 2, 0.7) },
+    { name: 'N=1 T=5 D=6, 3 heads, q shared with k', args: [signed(1, 5, 6), signed(1, 5, 6)], build: ([q, v]) => attentionOp(q, q, v, 3, 1 / Math.sqrt(2)) },
+  ],
   // A float64 detour: the rule casts the gradient back to the input's type.
   Cast: [
     { name: 'float32 -> float64 -> float32 of x^2', args: [signed(2, 3)], build: ([x]) => cast(mul(cast(x, 'float64'), cast(x, 'float64')), 'float32') },

@@ -1,8 +1,8 @@
 // One vector-Jacobian rule per op, written in graph ops: pull dy back to each input of a node,
 // null where the input has no gradient. A missing rule does not compile.
 import {
-  add, cast, concat, cos, div, expand, log, matmul, mul, neg, pow, reduceMean, reduceSum, reshape, sin, slice, sqrt, sub,
-  sumTo, swapLast2, tanh, transpose, where, type Node, type OpAttrs, type OpType, type Value,
+  add, cast, concat, cos, div, expand, log, matmul, mergeHeads, mul, neg, pow, reduceMean, reduceSum, reshape, sin, slice,
+  softmax, splitHeads, sqrt, sub, sumTo, swapLast2, tanh, transpose, where, type Node, type OpAttrs, type OpType, type Value,
 } from './ops.js';
 
 type VjpRule<K extends OpType> = (dy: Value, node: Node<K>) => (Value | null)[];
@@ -74,6 +74,20 @@ export const vjp: { [K in OpType]: VjpRule<K> } = {
     const rstd = div(1, sqrt(add(reduceMean(mul(centred, centred), [-1], true), epsilon)));
     const inner = sub(sub(dy, reduceMean(dy, [-1], true)), mul(y, reduceMean(mul(dy, y), [-1], true)));
     return [mul(rstd, inner)];
+  },
+  // Own rule (like EDM's AttentionOp): the forward is one fused kernel that keeps no T x T matrix, so
+  // the probabilities P are recomputed here. dV = P^T dO, dP = dO V^T, dS = P (dP - rowsum(dP P)),
+  // dQ = scale dS K, dK = scale dS^T Q, per head.
+  Attention: (dy, { inputs: [q, k, v], attrs: { heads, scale } }) => {
+    const [qh, kh, vh, dO] = [q, k, v, dy].map((x) => splitHeads(x, heads));
+    const p = softmax(mul(matmul(qh, swapLast2(kh)), scale), -1);
+    const dP = matmul(dO, swapLast2(vh));
+    const dS = mul(p, sub(dP, reduceSum(mul(dP, p), [-1], true)));
+    return [
+      mergeHeads(mul(matmul(dS, kh), scale)),
+      mergeHeads(mul(matmul(swapLast2(dS), qh), scale)),
+      mergeHeads(matmul(swapLast2(p), dO)),
+    ];
   },
   // gelu(x) = x/2 (1 + tanh(u)), u = c (x + a x^3): d/dx = (1 + t)/2 + x/2 (1 - t^2) c (1 + 3 a x^2).
   GeluTanh: (dy, { inputs: [x] }) => {
