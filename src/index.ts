@@ -25,7 +25,8 @@ export { edmSigmas, type ScheduleOptions } from './diffusion/schedule.js';
 export { edmSample, type Denoiser, type SamplerOptions } from './diffusion/sampler.js';
 
 export { legoLoss, type LossInputs, type LossOptions } from './train/loss.js';
-export { TrainStep, type TrainState, type StepBatch, type StepOptions } from './train/step.js';
+export { TrainStep, type StepBatch, type StepOptions } from './train/step.js';
+export { TrainState, type TrainStateInit } from './train/state.js';
 
 export { parseSafetensors, parseSafetensorsHeader, serializeSafetensors, toFloat32, toFloat64 } from './io/safetensors.js';
 export { encodeCheckpoint, decodeCheckpoint, CHECKPOINT_FORMAT, type LegoCheckpoint } from './io/checkpoint.js';

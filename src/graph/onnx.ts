@@ -48,7 +48,15 @@ export function toOnnx(outputs: Record<string, Value>, name = 'lego'): Uint8Arra
   let usesMs = false;
   const initializers: ITensor[] = [];
   const inputs: onnxProto.onnx.IValueInfoProto[] = [];
-  const nameOf = (v: Value) => (v.node.op === 'Input' ? (v.node.attrs as { name: string }).name : `v${v.id}`);
+  // An output computed by a node is that node's own result under the output's name: no Identity copy
+  // (a training step returns hundreds of weight-sized tensors). Inputs and values returned under two
+  // names still go through Identity.
+  const outputName = new Map<number, string>();
+  for (const [outName, v] of Object.entries(outputs)) {
+    if (v.node.op !== 'Input' && v.node.op !== 'Const' && !outputName.has(v.id)) outputName.set(v.id, outName);
+  }
+  const nameOf = (v: Value) =>
+    v.node.op === 'Input' ? (v.node.attrs as { name: string }).name : (outputName.get(v.id) ?? `v${v.id}`);
   const ints = (values: readonly number[], key: string): string => {
     const n = `${key}_i${initializers.length}`;
     initializers.push({ name: n, dims: [values.length], dataType: ELEM.int64, int64Data: [...values] });
@@ -118,7 +126,7 @@ export function toOnnx(outputs: Record<string, Value>, name = 'lego'): Uint8Arra
     }
   }
   const output = Object.entries(outputs).map(([outName, v]) => {
-    nodes.push({ opType: 'Identity', input: [nameOf(v)], output: [outName], name: `out_${outName}` });
+    if (nameOf(v) !== outName) nodes.push({ opType: 'Identity', input: [nameOf(v)], output: [outName], name: `out_${outName}` });
     return valueInfo(outName, v);
   });
   const model = onnx.ModelProto.create({

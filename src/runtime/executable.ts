@@ -11,6 +11,8 @@ export interface ExecutableOptions {
   threads?: number;
   /** Name shown in errors and profiles. */
   name?: string;
+  /** Write an ONNX Runtime profile (Chrome trace JSON) with this file prefix; see `endProfiling`. */
+  profilePrefix?: string;
 }
 
 export type HostTensor = Float32Array | BigInt64Array;
@@ -32,7 +34,11 @@ export class Executable {
     const session = await ort.InferenceSession.create(bytes, {
       graphOptimizationLevel: 'all',
       executionMode: 'sequential',
+      // Measured on lego_S_PG_64, batch 8: without the memory pattern a forward is 8% faster and a
+      // training step peaks at 6.0 GB instead of 8.7 GB (the pattern block comes on top of the arena).
+      enableMemPattern: false,
       ...(options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
+      ...(options.profilePrefix ? { enableProfiling: true, profileFilePrefix: options.profilePrefix } : {}),
     });
     const graph = Object.values(outputs)[0].graph;
     const inputShapes = new Map<string, Shape>();
@@ -69,6 +75,11 @@ export class Executable {
     const out: Record<string, Float32Array> = {};
     for (const n of this.outputShapes.keys()) out[n] = into[n] ?? (result[n].data as Float32Array);
     return out;
+  }
+
+  /** Stop profiling and write the profile file. */
+  endProfiling(): void {
+    this.session.endProfiling();
   }
 
   async release(): Promise<void> {

@@ -12,7 +12,8 @@ import { Rng } from '../random.js';
 import { Executable } from '../runtime/executable.js';
 import { sanitizeGradient } from './adam.js';
 import { legoLoss } from './loss.js';
-import { TrainStep, type StepBatch, type TrainState } from './step.js';
+import { TrainStep, type StepBatch } from './step.js';
+import { TrainState } from './state.js';
 
 const cfg: LegoConfig = {
   imgResolution: 8,
@@ -109,7 +110,7 @@ function startStates(weights: Weights, s: Omit<State64, 'w'>): [TrainState, Stat
   const f32 = (m: Map<string, Float64Array>): Weights => new Map([...m].map(([k, a]) => [k, Float32Array.from(a)]));
   const f64 = (m: Map<string, Float64Array>) => new Map([...m].map(([k, a]) => [k, a.slice()]));
   const ref: State64 = { w: state64((name) => weights.get(name)!), m: f64(s.m), v: f64(s.v), ema: f64(s.ema), step: s.step };
-  return [{ weights: copy(weights), ema: f32(s.ema), adamM: f32(s.m), adamV: f32(s.v), step: s.step }, ref];
+  return [new TrainState(trainable, { weights: copy(weights), ema: f32(s.ema), adamM: f32(s.m), adamV: f32(s.v), step: s.step }), ref];
 }
 
 /** torch.nan_to_num(g, nan=0, posinf=1e5, neginf=-1e5). */

@@ -1,27 +1,14 @@
 // One training step as one compiled graph: forward of every brick, the LEGO loss, the backward pass,
 // gradient sanitising, Adam and the EMA update. Weights and optimiser state live in two buffer sets
-// that swap roles every step, so ONNX Runtime writes the new state in place with no copies.
+// that swap roles every step (train/state.ts), so ONNX Runtime writes the new state in place.
 import { grad } from '../graph/grad.js';
-import { Graph, type Value } from '../graph/ops.js';
+import { concat, Graph, reshape, type Value } from '../graph/ops.js';
 import type { LegoConfig } from '../lego/config.js';
-import type { Weights } from '../lego/model.js';
 import { modelParams } from '../lego/stack.js';
 import { Executable, type HostTensor } from '../runtime/executable.js';
 import { adamEmaUpdate, sanitizeGradient, type AdamHyper } from './adam.js';
 import { legoLoss, type LossOptions } from './loss.js';
-
-/** Everything a step reads and writes, by official parameter name. */
-export interface TrainState {
-  /** Trainable parameters and buffers (pos_embed). */
-  weights: Weights;
-  /** EMA of the trainable parameters. */
-  ema: Weights;
-  /** Adam first and second moments. */
-  adamM: Weights;
-  adamV: Weights;
-  /** Adam steps taken so far. */
-  step: number;
-}
+import { TrainState, type TrainStateInit } from './state.js';
 
 /** One batch of step inputs, all drawn by the caller (so the loop owns every random number). */
 export interface StepBatch {
@@ -35,22 +22,11 @@ export interface StepBatch {
 
 export interface StepOptions extends LossOptions, Partial<AdamHyper> {
   threads?: number;
-}
-
-const STATE_OUT = ['w', 'm', 'v', 'ema'] as const;
-type StateMaps = Record<(typeof STATE_OUT)[number], Weights>;
-
-/** The array behind a graph input: `m.<name>`, `v.<name>`, `ema.<name>` or a weight's own name. */
-function stateValue(maps: StateMaps, input: string): Float32Array | undefined {
-  const dot = input.indexOf('.');
-  const prefix = input.slice(0, dot);
-  if (prefix === 'm' || prefix === 'v' || prefix === 'ema') return maps[prefix].get(input.slice(dot + 1));
-  return maps.w.get(input);
+  /** ONNX Runtime profile file prefix (see Executable). */
+  profilePrefix?: string;
 }
 
 export class TrainStep {
-  private spare = new Map<string, Float32Array>();
-
   private constructor(
     readonly config: LegoConfig,
     readonly batch: number,
@@ -90,21 +66,27 @@ export class TrainStep {
       bias2Sqrt: g.input('bias2_sqrt', []),
       emaBeta: g.input('ema_beta', []),
     };
-    const outputs: Record<string, Value> = { loss };
-    trainable.forEach((name, i) => {
-      const w = params[i];
-      const m = g.input(`m.${name}`, w.shape);
-      const v = g.input(`v.${name}`, w.shape);
-      const ema = g.input(`ema.${name}`, w.shape);
-      const next = adamEmaUpdate(w, sanitizeGradient(grads[i]), m, v, ema, scalars, h);
-      for (const k of STATE_OUT) outputs[`${k}_next.${name}`] = next[k];
-    });
-    const exe = await Executable.compile(outputs, { threads: options.threads, name: 'train-step' });
+    // The optimiser runs over all parameters at once, as flat vectors: a few big elementwise ops
+    // instead of a few per parameter.
+    const size = params.reduce((n, w) => n + w.size, 0);
+    const flatGrad = concat(grads.map((gi) => reshape(gi, [gi.size])), 0);
+    const [w, m, v, ema] = (['w', 'm', 'v', 'ema'] as const).map((kind) => g.input(`${kind}_flat`, [size]));
+    const next = adamEmaUpdate(w, sanitizeGradient(flatGrad), m, v, ema, scalars, h);
+    const outputs: Record<string, Value> = { loss, w_next: next.w, m_next: next.m, v_next: next.v, ema_next: next.ema };
+    const exe = await Executable.compile(outputs, { threads: options.threads, name: 'train-step', profilePrefix: options.profilePrefix });
     return new TrainStep(cfg, batch, exe, trainable, h);
   }
 
   /** Run one step: updates `state` in place (its arrays are swapped, not copied) and returns the loss. */
+  /** A state laid out for this step's parameters. */
+  createState(init: TrainStateInit): TrainState {
+    return new TrainState(this.trainable, init);
+  }
+
   async run(state: TrainState, batch: StepBatch, lr: number, emaBeta: number): Promise<number> {
+    if (state.trainable !== this.trainable && state.trainable.join() !== this.trainable.join()) {
+      throw new Error('internal: train step: the state was laid out for other parameters');
+    }
     const t = state.step + 1;
     const feeds: Record<string, HostTensor> = {
       images: batch.images,
@@ -115,33 +97,23 @@ export class TrainStep {
       ema_beta: Float32Array.of(emaBeta),
     };
     if (batch.labels) feeds.class_labels = batch.labels;
-    const sources = { w: state.weights, m: state.adamM, v: state.adamV, ema: state.ema };
+    for (const kind of ['w', 'm', 'v', 'ema'] as const) feeds[`${kind}_flat`] = state.flat(kind);
     for (const name of this.exe.inputNames) {
       if (feeds[name]) continue;
-      const value = stateValue(sources, name);
-      if (!value) throw new Error(`internal: train step: no state for ${name}`);
+      const value = state.weights.get(name);
+      if (!value) throw new Error(`internal: train step: no weights for ${name}`);
       feeds[name] = value;
     }
-    const into: Record<string, Float32Array> = {};
-    for (const name of this.trainable) {
-      for (const k of STATE_OUT) {
-        const key = `${k}_next.${name}`;
-        let buf = this.spare.get(key);
-        if (!buf) this.spare.set(key, (buf = new Float32Array(sources.w.get(name)!.length)));
-        into[key] = buf;
-      }
-    }
+    const into = { w_next: state.nextFlat('w'), m_next: state.nextFlat('m'), v_next: state.nextFlat('v'), ema_next: state.nextFlat('ema') };
     const out = await this.exe.run(feeds, into);
-    for (const name of this.trainable) {
-      for (const k of STATE_OUT) {
-        const key = `${k}_next.${name}`;
-        const map = sources[k];
-        this.spare.set(key, map.get(name)!); // the old array becomes next step's output buffer
-        map.set(name, out[key]);
-      }
-    }
+    state.swap();
     state.step = t;
     return out.loss[0];
+  }
+
+  /** Write the profile started by `profilePrefix`. */
+  endProfiling(): void {
+    this.exe.endProfiling();
   }
 
   async release(): Promise<void> {

@@ -3,9 +3,8 @@
 import { Command } from 'commander';
 import { initWeights } from '../../lego/model.js';
 import { LegoRunner } from '../../lego/runner.js';
-import { parameterSpecs } from '../../lego/model.js';
 import { Rng } from '../../random.js';
-import { TrainStep, type TrainState } from '../../train/step.js';
+import { TrainStep } from '../../train/step.js';
 import { parseIntFlag, parseThreads, resolveArch, threadsHelp } from '../args.js';
 
 interface BenchFlags {
@@ -101,9 +100,7 @@ Examples:
       if (flags.train) {
         log('training step: compiling forward + loss + backward + Adam/EMA as one graph');
         const step = await TrainStep.create(cfg, batch, { threads });
-        const trainable = parameterSpecs(cfg).filter((s) => s.trainable).map((s) => s.name);
-        const zeros = () => new Map(trainable.map((n) => [n, new Float32Array(weights.get(n)!.length)]));
-        const state: TrainState = { weights, ema: new Map(trainable.map((n) => [n, weights.get(n)!.slice()])), adamM: zeros(), adamV: zeros(), step: 0 };
+        const state = step.createState({ weights });
         const images = x.map((v) => Math.tanh(v));
         const noise = rng.fillNormal(new Float32Array(x.length));
         const rndNormal = rng.fillNormal(new Float32Array(batch));

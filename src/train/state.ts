@@ -1,0 +1,99 @@
+// The training state (weights, EMA, Adam moments) in flat float32 buffers, two sets that swap roles
+// each step: the step graph reads one set and ONNX Runtime writes the other in place. Each parameter
+// is a view into its set, so nothing is copied per step.
+import type { Weights } from '../lego/model.js';
+
+const KINDS = ['w', 'm', 'v', 'ema'] as const;
+export type StateKind = (typeof KINDS)[number];
+
+interface FlatSet {
+  flat: Record<StateKind, Float32Array>;
+  views: Record<StateKind, Weights>;
+}
+
+export interface TrainStateInit {
+  /** Every parameter and buffer (buffers such as pos_embed are kept, never trained). */
+  weights: Weights;
+  /** EMA of the trainable parameters (default: a copy of the weights). */
+  ema?: Weights;
+  /** Adam moments (default: zeros). */
+  adamM?: Weights;
+  adamV?: Weights;
+  /** Adam steps taken so far (default 0). */
+  step?: number;
+}
+
+export class TrainState {
+  /** Adam steps taken so far. */
+  step: number;
+  /** Offset of each trainable parameter in the flat buffers. */
+  readonly offsets: ReadonlyMap<string, number>;
+  readonly size: number;
+  private readonly sets: [FlatSet, FlatSet];
+  private current = 0;
+
+  /** Copy `init` into flat buffers laid out in the order of `trainable`. */
+  constructor(readonly trainable: readonly string[], init: TrainStateInit) {
+    const offsets = new Map<string, number>();
+    let size = 0;
+    for (const name of trainable) {
+      const w = init.weights.get(name);
+      if (!w) throw new Error(`internal: TrainState: no weights for ${name}`);
+      offsets.set(name, size);
+      size += w.length;
+    }
+    this.offsets = offsets;
+    this.size = size;
+    const buffers: Weights = new Map([...init.weights].filter(([name]) => !offsets.has(name)));
+    const makeSet = (): FlatSet => {
+      const flat = { w: new Float32Array(size), m: new Float32Array(size), v: new Float32Array(size), ema: new Float32Array(size) };
+      const views = {} as Record<StateKind, Weights>;
+      for (const kind of KINDS) {
+        views[kind] = new Map(trainable.map((name) => [name, flat[kind].subarray(offsets.get(name)!, offsets.get(name)! + init.weights.get(name)!.length)]));
+      }
+      for (const [name, data] of buffers) views.w.set(name, data);
+      return { flat, views };
+    };
+    this.sets = [makeSet(), makeSet()];
+    const sources: Record<StateKind, Weights | undefined> = { w: init.weights, m: init.adamM, v: init.adamV, ema: init.ema ?? init.weights };
+    for (const kind of KINDS) {
+      const source = sources[kind];
+      if (!source) continue;
+      for (const name of trainable) {
+        const data = source.get(name);
+        if (!data) throw new Error(`internal: TrainState: no ${kind} for ${name}`);
+        this.sets[0].views[kind].get(name)!.set(data);
+      }
+    }
+    this.step = init.step ?? 0;
+  }
+
+  /** Parameters and buffers (views into the current set). */
+  get weights(): Weights {
+    return this.sets[this.current].views.w;
+  }
+  get ema(): Weights {
+    return this.sets[this.current].views.ema;
+  }
+  get adamM(): Weights {
+    return this.sets[this.current].views.m;
+  }
+  get adamV(): Weights {
+    return this.sets[this.current].views.v;
+  }
+
+  /** The current flat buffer of one kind (what the step reads). */
+  flat(kind: StateKind): Float32Array {
+    return this.sets[this.current].flat[kind];
+  }
+
+  /** The other set's flat buffer (what the step writes). */
+  nextFlat(kind: StateKind): Float32Array {
+    return this.sets[1 - this.current].flat[kind];
+  }
+
+  /** Make the written set current. */
+  swap(): void {
+    this.current = 1 - this.current;
+  }
+}
