@@ -1,7 +1,7 @@
 // One vector-Jacobian rule per op, written in graph ops: pull dy back to each input of a node,
 // null where the input has no gradient. A missing rule does not compile.
 import {
-  add, cast, concat, cos, div, expand, log, matmul, mergeHeads, mul, neg, pow, reduceMean, reduceSum, reshape, sin, slice,
+  add, cast, concat, cos, div, expand, log, matmul, mergeHeads, mul, neg, pow, reduceMean, reduceSum, reshape, sigmoid, sin, slice,
   softmax, splitHeads, sqrt, sub, sumTo, swapLast2, tanh, transpose, where, type Node, type OpAttrs, type OpType, type Value,
 } from './ops.js';
 
@@ -76,28 +76,28 @@ export const vjp: { [K in OpType]: VjpRule<K> } = {
     return [mul(rstd, inner)];
   },
   // Own rule (like EDM's AttentionOp): the forward is one fused kernel that keeps no T x T matrix, so
-  // the probabilities P are recomputed here. dV = P^T dO, dP = dO V^T, dS = P (dP - rowsum(dP P)),
-  // dQ = scale dS K, dK = scale dS^T Q, per head.
-  Attention: (dy, { inputs: [q, k, v], attrs: { heads, scale } }) => {
-    const [qh, kh, vh, dO] = [q, k, v, dy].map((x) => splitHeads(x, heads));
-    const p = softmax(mul(matmul(qh, swapLast2(kh)), scale), -1);
-    const dP = matmul(dO, swapLast2(vh));
-    const dS = mul(p, sub(dP, reduceSum(mul(dP, p), [-1], true)));
+  // P is recomputed here. Per head: dV = P^T dO, dP = dO V^T, dS = P (dP - rowsum(dO O)),
+  // dQ = scale dS K, dK = scale dS^T Q. rowsum(dP P) = rowsum(dO O) (FlashAttention) avoids a T x T pass.
+  Attention: (dy, { inputs: [q, k, v], output: o, attrs: { heads, scale } }) => {
+    const [qh, kh, vh, dO, oh] = [q, k, v, dy, o].map((x) => splitHeads(x, heads));
+    const qs = mul(qh, scale);
+    const p = softmax(matmul(qs, swapLast2(kh)), -1);
+    const dS = mul(p, sub(matmul(dO, swapLast2(vh)), reduceSum(mul(dO, oh), [-1], true)));
     return [
       mergeHeads(mul(matmul(dS, kh), scale)),
-      mergeHeads(mul(matmul(swapLast2(dS), qh), scale)),
+      mergeHeads(matmul(swapLast2(dS), qs)),
       mergeHeads(matmul(swapLast2(p), dO)),
     ];
   },
-  // gelu(x) = x/2 (1 + tanh(u)), u = c (x + a x^3): d/dx = (1 + t)/2 + x/2 (1 - t^2) c (1 + 3 a x^2).
+  // gelu(x) = x sigmoid(2u), u = c (x + a x^3) (the same as x/2 (1 + tanh u)):
+  // d/dx = s (1 + x (1 - s) 2u'), s = sigmoid(2u), 2u' = 2c (1 + 3 a x^2). Written for few passes.
   GeluTanh: (dy, { inputs: [x] }) => {
     const x2 = mul(x, x);
-    const t = tanh(mul(mul(x, add(mul(x2, GELU_A), 1)), GELU_C));
-    const du = mul(mul(sub(1, mul(t, t)), add(mul(x2, 3 * GELU_A * GELU_C), GELU_C)), mul(x, 0.5));
-    return [mul(dy, add(mul(add(t, 1), 0.5), du))];
+    const s = sigmoid(mul(x, add(mul(x2, 2 * GELU_C * GELU_A), 2 * GELU_C)));
+    const du2 = add(mul(x2, 6 * GELU_C * GELU_A), 2 * GELU_C);
+    return [mul(dy, mul(s, add(mul(mul(x, sub(1, s)), du2), 1)))];
   },
 };
-
 function keptShape(x: Value, { axes }: OpAttrs['ReduceSum']): number[] {
   return x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
 }
