@@ -47,3 +47,27 @@ export function resolveArch(value: string, options: PresetOptions = {}): LegoCon
     throw new InputError((e as Error).message);
   }
 }
+
+/** `--seeds 0-63,100`: numbers and inclusive ranges, in the order given. */
+export function parseSeeds(value: string, flag = '--seeds'): number[] {
+  const seeds: number[] = [];
+  for (const part of value.split(',')) {
+    const m = /^\s*(\d+)(?:-(\d+))?\s*$/.exec(part);
+    if (!m) throw new UsageError(`${flag}: expected numbers or ranges like 0-63,100; got "${value}"`);
+    const lo = Number(m[1]);
+    const hi = m[2] === undefined ? lo : Number(m[2]);
+    if (hi < lo) throw new UsageError(`${flag}: range ${part.trim()} runs backwards`);
+    if (hi > 2 ** 32 - 1) throw new UsageError(`${flag}: seeds must be below 2^32, got ${hi}`);
+    if (seeds.length + hi - lo + 1 > 10_000_000) throw new UsageError(`${flag}: more than ten million seeds`);
+    for (let s = lo; s <= hi; s++) seeds.push(s);
+  }
+  return seeds;
+}
+
+/** A finite number flag. */
+export function parseNumberFlag(flag: string, value: string, { min = -Infinity, max = Infinity } = {}): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`${flag}: expected a number, got "${value}"`);
+  if (n < min || n > max) throw new UsageError(`${flag}: expected a number in [${min}, ${max}], got ${n}`);
+  return n;
+}

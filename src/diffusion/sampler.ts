@@ -3,8 +3,16 @@
 // and a per-step choice of the brick to stop after (brick skipping).
 import { edmSigmas, type ScheduleOptions } from './schedule.js';
 
+/** Where in the trajectory a network evaluation happens. */
+export interface EvalContext {
+  /** Sampler step (0-based). */
+  step: number;
+  /** Brick to stop after (undefined: all bricks). */
+  stopAfter: number | undefined;
+}
+
 /** D(x; sigma) for a batch: x (B, ...) float32, one sigma for the whole batch. */
-export type Denoiser = (x: Float32Array, sigma: number, stopAfter: number | undefined) => Promise<Float32Array>;
+export type Denoiser = (x: Float32Array, sigma: number, context: EvalContext) => Promise<Float32Array>;
 
 export interface SamplerOptions extends ScheduleOptions {
   steps?: number;
@@ -43,7 +51,7 @@ export async function edmSample(denoise: Denoiser, latents: Float32Array | Float
       const scale = Math.sqrt(tHat * tHat - tCur * tCur) * sNoise;
       for (let j = 0; j < n; j++) xHat[j] = x[j] + scale * eps[j];
     }
-    const denoised = await denoise(toF32(xHat), tHat, stopAfter);
+    const denoised = await denoise(toF32(xHat), tHat, { step: i, stopAfter });
     const dCur = new Float64Array(n);
     const next = new Float64Array(n);
     for (let j = 0; j < n; j++) {
@@ -51,7 +59,7 @@ export async function edmSample(denoise: Denoiser, latents: Float32Array | Float
       next[j] = xHat[j] + (tNext - tHat) * dCur[j];
     }
     if (solver === 'heun' && i < steps - 1) {
-      const denoised2 = await denoise(toF32(next), tNext, stopAfter);
+      const denoised2 = await denoise(toF32(next), tNext, { step: i, stopAfter });
       for (let j = 0; j < n; j++) {
         const dPrime = (next[j] - denoised2[j]) / tNext;
         next[j] = xHat[j] + (tNext - tHat) * (0.5 * dCur[j] + 0.5 * dPrime);

@@ -245,13 +245,13 @@ async function checkSampler(ctx: Ctx): Promise<void> {
     runner.denoise(x, latentsT.shape, new Array<number>(b).fill(sigma), { labels, stopAfter, cfgScale: scale });
   if (file.tensors.has('output.t_steps')) compare(ctx, 'output.t_steps', 'sampler', edmSigmas(steps, schedule), tensor(ctx, 'output.t_steps'));
   if (file.tensors.has('output.x_full')) {
-    const x = await edmSample((x, s, k) => denoise(x, s, k, cfgScale), latents, { ...schedule, steps });
+    const x = await edmSample((x, s, { stopAfter }) => denoise(x, s, stopAfter, cfgScale), latents, { ...schedule, steps });
     compare(ctx, 'output.x_full', 'sampler', x, tensor(ctx, 'output.x_full'));
   }
   if (file.tensors.has('output.x_skip_last_brick')) {
     const from = Number(meta(ctx, 'skip_from_step'));
     const stop = Number(meta(ctx, 'skip_stop_after_brick'));
-    const x = await edmSample((x, s, k) => denoise(x, s, k, 1), latents, { ...schedule, steps, stopAfterAt: (i) => (i >= from ? stop : undefined) });
+    const x = await edmSample((x, s, { stopAfter }) => denoise(x, s, stopAfter, 1), latents, { ...schedule, steps, stopAfterAt: (i) => (i >= from ? stop : undefined) });
     compare(ctx, 'output.x_skip_last_brick', 'sampler', x, tensor(ctx, 'output.x_skip_last_brick'));
   }
   await runner.release();

@@ -4,9 +4,10 @@
 import { Graph, type Value } from '../graph/ops.js';
 import { Executable, type HostTensor } from '../runtime/executable.js';
 import { canvasProblem, type LegoConfig } from './config.js';
-import type { CoordMode } from './coords.js';
+import { coordinatePlanes, type CoordMode } from './coords.js';
 import type { Weights } from './model.js';
 import { precondition, preconditionScalars } from './precond.js';
+import { roll } from './roll.js';
 import { brickOutput, conditioning, modelParams, withCoordinates } from './stack.js';
 
 export interface RunnerOptions {
@@ -23,6 +24,19 @@ export interface DenoiseOptions {
   stopAfter?: number;
   /** Classifier-free guidance scale; 1 (default) runs no unconditional pass. */
   cfgScale?: number;
+  /** Coordinate planes (2, H, W) for this call; default: the runner's mode over the canvas. */
+  coordinates?: Float32Array;
+  /**
+   * Offset (dy, dx) of the tile grids for this call (shifted tiles): each brick whose tiles do not
+   * span the canvas sees its grid moved by the offset modulo its tile size, wrapping at the edges.
+   */
+  tileOffset?: readonly [number, number];
+}
+
+/** A brick's grid offset: none along an axis its single tile already spans. */
+function brickOffset(tile: number, height: number, width: number, offset?: readonly [number, number]): [number, number] {
+  if (!offset) return [0, 0];
+  return [tile < height ? offset[0] % tile : 0, tile < width ? offset[1] % tile : 0];
 }
 
 /** Time and work of one brick, summed over calls. */
@@ -70,15 +84,24 @@ export class LegoRunner {
     const labels = new Float32Array(n * cfg.labelDim);
     if (options.labels) labels.set(options.labels.subarray(0, b * cfg.labelDim));
 
+    const coords = options.coordinates ?? this.defaultCoordinates(height, width);
+    if (coords.length !== 2 * height * width) throw new Error(`internal: denoise: coordinates for another canvas`);
     const cond = await this.executable(`cond:${n}`, () => this.conditioningGraph(n));
     const { c } = await cond.run(this.feeds(cond, { sigma: sigmas, class_labels: labels }));
     let f: Float32Array | null = null;
     for (let k = 0; k <= stopAfter; k++) {
       const exe = await this.executable(`brick${k}:${n}x${height}x${width}`, () => this.brickGraph(k, n, height, width));
       const start = performance.now();
-      const data: Record<string, HostTensor> = { x_in: xIn, c };
-      if (f) data.f_prev = f;
-      f = (await exe.run(this.feeds(exe, data))).F;
+      // Shifting brick k's tile grid = rolling its inputs (coordinates included) and unrolling its output.
+      const [oy, ox] = brickOffset(cfg.bricks[k].resolution, height, width, options.tileOffset);
+      const shape = [n, ch, height, width];
+      const data: Record<string, HostTensor> = {
+        x_in: roll(xIn, shape, oy, ox),
+        c,
+        coords: roll(coords, [1, 2, height, width], oy, ox),
+      };
+      if (f) data.f_prev = roll(f, shape, oy, ox);
+      f = roll((await exe.run(this.feeds(exe, data))).F, shape, -oy, -ox);
       const stats = this.brickStats[k];
       stats.calls++;
       stats.ms += performance.now() - start;
@@ -104,6 +127,19 @@ export class LegoRunner {
     const all = await Promise.all(this.cache.values());
     this.cache.clear();
     await Promise.all(all.map((e) => e.release()));
+  }
+
+  private readonly coordinateCache = new Map<string, Float32Array>();
+
+  /** The runner's coordinate planes for a canvas (cached). */
+  defaultCoordinates(height: number, width: number): Float32Array {
+    const key = `${height}x${width}`;
+    let planes = this.coordinateCache.get(key);
+    if (!planes) {
+      planes = coordinatePlanes(height, width, this.options.coords ?? 'fit', this.config.imgResolution);
+      this.coordinateCache.set(key, planes);
+    }
+    return planes;
   }
 
   private feeds(exe: Executable, data: Record<string, HostTensor>): Record<string, HostTensor> {
@@ -139,7 +175,7 @@ export class LegoRunner {
     const xIn = g.input('x_in', [n, cfg.imgChannels, height, width]);
     const c = g.input('c', [n, cfg.hiddenSize]);
     const fPrev = k > 0 ? g.input('f_prev', [n, cfg.imgChannels, height, width]) : null;
-    const X = withCoordinates(xIn, this.options.coords ?? 'fit', cfg.imgResolution);
+    const X = withCoordinates(xIn, g.input('coords', [1, 2, height, width]));
     return { F: brickOutput(modelParams(g), k, X, fPrev, c, cfg) };
   }
 }

@@ -19,11 +19,12 @@ export function conditioning(p: Params, cNoise: Value, labels: Value | null, cfg
   return add(t, linear(p.at('y_embedder').at('embedding_table'), labels, cfg.labelDim, cfg.hiddenSize, { normal: 0.02 }));
 }
 
-/** X = [xIn, row, col] (B, C+2, H, W). */
-export function withCoordinates(xIn: Value, mode: CoordMode, trainResolution: number): Value {
+/** X = [xIn, row, col] (B, C+2, H, W), from coordinate planes (1, 2, H, W) or a mode. */
+export function withCoordinates(xIn: Value, planes: Value | { mode: CoordMode; trainResolution: number }): Value {
   const [b, , height, width] = xIn.shape;
-  const planes = xIn.graph.constant(coordinatePlanes(height, width, mode, trainResolution), [1, 2, height, width]);
-  return concat([xIn, expand(planes, [b, 2, height, width])], 1);
+  const p = 'graph' in planes ? planes
+    : xIn.graph.constant(coordinatePlanes(height, width, planes.mode, planes.trainResolution), [1, 2, height, width]);
+  return concat([xIn, expand(p, [b, 2, height, width])], 1);
 }
 
 /** Brick k's output F_k from X and the previous brick's output. */
@@ -52,7 +53,7 @@ export function legoForward(p: Params, cfg: LegoConfig, { x, sigma, labels }: St
   const stopAfter = options.stopAfter ?? cfg.bricks.length - 1;
   const { cSkip, cOut, cIn, cNoise } = precondition(sigma, cfg.sigmaData);
   const c = conditioning(p, cNoise, labels, cfg);
-  const X = withCoordinates(mul(x, cIn), options.coords ?? 'fit', cfg.imgResolution);
+  const X = withCoordinates(mul(x, cIn), { mode: options.coords ?? 'fit', trainResolution: cfg.imgResolution });
   const F: Value[] = [];
   for (let k = 0; k <= stopAfter; k++) F.push(brickOutput(p, k, X, F[k - 1] ?? null, c, cfg));
   const D = F.map((f) => add(mul(x, cSkip), mul(f, cOut)));

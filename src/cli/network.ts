@@ -1,0 +1,29 @@
+// `--network`: a checkpoint file, or a run directory (its latest network snapshot).
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError, UsageError } from '../errors.js';
+import type { LegoCheckpoint } from '../io/checkpoint.js';
+import { loadCheckpoint } from '../io/checkpoint-file.js';
+
+/** The file `--network` names: the path itself, or a run directory's newest network-snapshot-*. */
+export function networkFile(path: string): string {
+  let isDir: boolean;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch {
+    throw new InputError(`${path}: no such file or directory`);
+  }
+  if (!isDir) return path;
+  const snapshots = readdirSync(path).filter((f) => /^network-snapshot-\d+\.(safetensors|pkl)$/.test(f)).sort();
+  if (snapshots.length === 0) throw new InputError(`${path}: a directory without network-snapshot-*.safetensors files; not a training run`);
+  return join(path, snapshots[snapshots.length - 1]);
+}
+
+/** Load the network a user named; without a path, the embedded default model. */
+export async function loadNetwork(path: string | undefined): Promise<LegoCheckpoint & { file: string }> {
+  if (path === undefined) {
+    throw new UsageError('--network: no network given, and this build has no embedded default model yet');
+  }
+  const file = networkFile(path);
+  return { ...(await loadCheckpoint(file)), file };
+}
