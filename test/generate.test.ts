@@ -1,0 +1,120 @@
+// Sampling as users run it: determinism across batch sizes, real brick skipping, previews,
+// cancellation, canvases, and clean failures.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { unzipSync } from 'fflate';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { generate } from '../src/diffusion/generate.js';
+import { parseSkip } from '../src/diffusion/skip.js';
+import { saveCheckpoint } from '../src/io/checkpoint-file.js';
+import { LegoRunner } from '../src/lego/runner.js';
+import { tinyConfig, tinyWeights } from './helpers/tiny-model.js';
+
+const bin = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const tmp = mkdtempSync(join(tmpdir(), 'lego-generate-'));
+const network = join(tmp, 'tiny.safetensors');
+
+async function lego(...args: string[]) {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+beforeAll(async () => {
+  await saveCheckpoint(network, tinyConfig, tinyWeights());
+});
+
+describe('lego generate', () => {
+  it('--batch 8 and --batch 3 (and other thread counts) give byte-identical PNGs', async () => {
+    const a = join(tmp, 'b8');
+    const b = join(tmp, 'b3');
+    expect((await lego('generate', '--network', network, '--seeds', '0-7', '--batch', '8', '--steps', '5', '--outdir', a)).code).toBe(0);
+    expect((await lego('generate', '--network', network, '--seeds', '0-7', '--batch', '3', '--steps', '5', '--threads', '1', '--outdir', b)).code).toBe(0);
+    const files = readdirSync(a).sort();
+    expect(files).toHaveLength(8);
+    for (const f of files) expect(readFileSync(join(b, f)).equals(readFileSync(join(a, f))), f).toBe(true);
+    // Different seeds are different images.
+    expect(readFileSync(join(a, '000000.png')).equals(readFileSync(join(a, '000001.png')))).toBe(false);
+  });
+
+  it('writes a grid and an ADM-style npz', async () => {
+    const out = join(tmp, 'grid');
+    const { code } = await lego('generate', '--network', network, '--seeds', '3-7', '--steps', '3', '--grid', '--npz', '--outdir', out);
+    expect(code).toBe(0);
+    expect(existsSync(join(out, 'grid.png'))).toBe(true);
+    const npy = unzipSync(readFileSync(join(out, 'samples.npz')))['arr_0.npy'];
+    const header = new TextDecoder().decode(npy.subarray(10, 10 + new DataView(npy.buffer, npy.byteOffset).getUint16(8, true)));
+    expect(header).toContain("'descr': '|u1'");
+    expect(header).toContain("'shape': (5, 16, 16, 3)");
+  });
+
+  it('--json reports per-brick work, and top:0.5 really skips the last brick in half the steps', async () => {
+    const { stdout } = await lego('generate', '--network', network, '--seeds', '0-1', '--steps', '8', '--skip', 'top:0.5', '--json', '--outdir', join(tmp, 'skip'));
+    const r = JSON.parse(stdout);
+    expect(r.stop_after_per_step).toEqual([2, 2, 2, 2, 1, 1, 1, 1]);
+    const calls = r.bricks.map((b: { calls: number }) => b.calls);
+    expect(calls[0]).toBe(15); // 8 Heun steps: 15 network evaluations
+    expect(calls[2]).toBe(8); // steps 0-3 only, two evaluations each
+  });
+
+  it('refuses bad input before creating the output directory', async () => {
+    const out = join(tmp, 'never');
+    for (const args of [['--seeds', '1..3'], ['--class', '9'], ['--width', '24'], ['--skip', 'top:2'], ['--solver', 'rk4']]) {
+      const { code, stderr } = await lego('generate', '--network', network, '--outdir', out, ...args);
+      expect(code, args.join(' ')).toBe(2);
+      expect(stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+    }
+    const { code, stderr } = await lego('generate', '--network', join(tmp, 'missing.safetensors'), '--outdir', out);
+    expect(code).toBe(1);
+    expect(stderr).toContain('missing.safetensors');
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('generate()', () => {
+  it('calls onStep with a clean denoised preview each step and can be cancelled', async () => {
+    const runner = new LegoRunner(tinyConfig, tinyWeights());
+    const sigmas: number[] = [];
+    const controller = new AbortController();
+    const run = generate(runner, { seeds: [0, 1], steps: 6 }, {
+      signal: controller.signal,
+      onStep: ({ sigma, denoised, shape, step }) => {
+        sigmas.push(sigma);
+        expect(denoised.length).toBe(shape.reduce((a, b) => a * b, 1));
+        // A preview is an image estimate in about [-1, 1], not noise of scale sigma.
+        expect(Math.max(...denoised.map(Math.abs))).toBeLessThan(10);
+        if (step === 2) controller.abort();
+      },
+    });
+    await expect(run).rejects.toThrow(/abort/i);
+    expect(sigmas).toHaveLength(3);
+    expect(sigmas[0]).toBeCloseTo(80);
+    await runner.release();
+  });
+
+  it('samples wide canvases, with and without shifted tiles, and a wrapped panorama', async () => {
+    const runner = new LegoRunner(tinyConfig, tinyWeights());
+    for (const extra of [{}, { shiftTiles: true }, { wrap: true }]) {
+      const { images } = await generate(runner, { seeds: [4], steps: 3, width: 48, height: 16, ...extra });
+      expect(images[0].width).toBe(48);
+      expect(images[0].pixels.length).toBe(48 * 16 * 3);
+    }
+    await runner.release();
+  });
+
+  it('skipping with guidance runs the unconditional pass through the same bricks', async () => {
+    const runner = new LegoRunner(tinyConfig, tinyWeights());
+    const { stats } = await generate(runner, { seeds: [0], steps: 4, cfgScale: 2, classLabel: 1, skip: parseSkip('top:0.5') });
+    expect(stats.stopAfterPerStep).toEqual([2, 2, 1, 1]);
+    expect(stats.bricks[2].calls).toBe(4); // steps 0-1, two evaluations each (guided: one batch of 2)
+    await runner.release();
+  });
+});
