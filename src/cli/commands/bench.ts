@@ -1,6 +1,9 @@
 // `lego bench`: median time per forward (and per training step), FLOPs counted from the graphs,
 // achieved GFLOP/s and peak memory. The way speed is reported everywhere in this project.
 import { Command } from 'commander';
+import { generate } from '../../diffusion/generate.js';
+import { parseSkip, skipProblem, SKIP_SYNTAX, type SkipSchedule } from '../../diffusion/skip.js';
+import { UsageError } from '../../errors.js';
 import { initWeights } from '../../lego/model.js';
 import { LegoRunner } from '../../lego/runner.js';
 import { Rng } from '../../random.js';
@@ -16,7 +19,39 @@ interface BenchFlags {
   repeat: string;
   threads?: string;
   channels: string;
+  skip?: string;
+  sampleSteps: string;
   json?: boolean;
+}
+
+/**
+ * Sampling with and without a skipping schedule on the same compiled graphs: the time actually saved
+ * against the skipped brick's measured time per call times the calls skipped.
+ */
+async function benchSkipping(runner: LegoRunner, skip: SkipSchedule, batch: number, steps: number) {
+  const seeds = Array.from({ length: batch }, (_, i) => i);
+  await generate(runner, { seeds, steps: 1, batch }); // warm-up: compile every brick at this batch
+  const full = await generate(runner, { seeds, steps, batch });
+  const skipped = await generate(runner, { seeds, steps, batch, skip });
+  const perBrick = full.stats.bricks.map((b, k) => ({
+    brick: k,
+    ms_per_call: b.ms / b.calls,
+    calls_full: b.calls,
+    calls_skip: skipped.stats.bricks[k].calls,
+  }));
+  const expected = perBrick.reduce((t, b) => t + (b.calls_full - b.calls_skip) * b.ms_per_call, 0) / 1000;
+  const actual = full.stats.seconds - skipped.stats.seconds;
+  return {
+    sample_steps: steps,
+    sample_full_s: full.stats.seconds,
+    sample_skip_s: skipped.stats.seconds,
+    skipped_bricks_s: expected,
+    saved_s: actual,
+    /** Fraction of the skipped bricks' time that skipping saved. */
+    saved_fraction: expected > 0 ? actual / expected : null,
+    stop_after_per_step: skipped.stats.stopAfterPerStep,
+    bricks: perBrick,
+  };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -42,6 +77,8 @@ export function benchCommand(): Command {
     .option('--channels <n>', 'image channels (presets only)', '3')
     .option('--train', 'also time a training step (forward of all bricks, loss, backward, Adam, EMA)')
     .option('--stop-after <k>', 'time forwards that stop after brick k (0-based; brick skipping)')
+    .option('--skip <schedule>', `also time sampling with this brick skipping schedule against none (${SKIP_SYNTAX})`)
+    .option('--sample-steps <n>', 'sampler steps for --skip', '4')
     .option('--repeat <n>', 'timed runs after one warm-up; the median is reported', '3')
     .option('--threads <n>', threadsHelp)
     .option('--json', 'print one JSON object on stdout')
@@ -51,7 +88,8 @@ FLOPs are counted from the compiled graphs (a multiply-add is 2); GFLOP/s = FLOP
 Examples:
   lego bench --arch lego_S_PG_64 --resolution 64 --batch 8
   lego bench --arch lego_S_PG_64 --resolution 64 --batch 8 --train --json
-  lego bench --arch my-stack.json --batch 16 --stop-after 1`)
+  lego bench --arch my-stack.json --batch 16 --stop-after 1
+  lego bench --arch lego_S_PG_64 --batch 8 --skip top:0.5 --sample-steps 4`)
     .action(async (flags: BenchFlags) => {
       const batch = parseIntFlag('--batch', flags.batch, { min: 1 });
       const repeat = parseIntFlag('--repeat', flags.repeat, { min: 1, max: 1000 });
@@ -82,8 +120,21 @@ Examples:
         gflop: s.flops / s.calls / 1e9,
         gflops: s.flops / s.ms / 1e6,
       }));
-      await runner.release();
       const forwardS = median(forwardRuns);
+      let skipping: Awaited<ReturnType<typeof benchSkipping>> | undefined;
+      if (flags.skip !== undefined) {
+        let schedule: SkipSchedule;
+        try {
+          schedule = parseSkip(flags.skip);
+        } catch (e) {
+          throw new UsageError(`--skip: ${(e as Error).message}`);
+        }
+        const problem = skipProblem(schedule, cfg.bricks.length);
+        if (problem) throw new UsageError(`--skip: ${problem}`);
+        log(`sampling with --skip ${flags.skip} against none`);
+        skipping = await benchSkipping(runner, schedule, batch, parseIntFlag('--sample-steps', flags.sampleSteps, { min: 1, max: 1000 }));
+      }
+      await runner.release();
       const gflopPerForward = bricks.reduce((a, b) => a + b.gflop, 0);
       const result: Record<string, unknown> = {
         arch: flags.arch,
@@ -96,6 +147,7 @@ Examples:
         gflop_per_forward: gflopPerForward,
         gflops: gflopPerForward / forwardS,
         bricks,
+        ...(skipping ? { skipping } : {}),
       };
       if (flags.train) {
         log('training step: compiling forward + loss + backward + Adam/EMA as one graph');
@@ -122,6 +174,10 @@ Examples:
       console.log(`forward     ${forwardS.toFixed(3)} s  ${gflopPerForward.toFixed(1)} GFLOP  ${(gflopPerForward / forwardS).toFixed(0)} GFLOP/s`);
       for (const b of bricks) console.log(`  brick ${b.brick} (tile ${b.tile}, depth ${b.depth})  ${(b.ms / 1000).toFixed(3)} s  ${b.gflop.toFixed(1)} GFLOP  ${b.gflops.toFixed(0)} GFLOP/s`);
       if (flags.train) console.log(`train step  ${(result.train_step_s as number).toFixed(3)} s  ${(result.gflop_per_step as number).toFixed(1)} GFLOP  ${(result.train_gflops as number).toFixed(0)} GFLOP/s`);
+      if (skipping) {
+        console.log(`sampling   ${skipping.sample_steps} steps: ${skipping.sample_full_s.toFixed(2)} s all bricks, ${skipping.sample_skip_s.toFixed(2)} s with --skip ${flags.skip}`);
+        console.log(`  saved ${skipping.saved_s.toFixed(2)} s of the skipped bricks' ${skipping.skipped_bricks_s.toFixed(2)} s (${((skipping.saved_fraction ?? 0) * 100).toFixed(0)}%)`);
+      }
       console.log(`peak RSS    ${(result.peak_rss_mb as number).toFixed(0)} MB`);
     });
 }
