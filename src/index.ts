@@ -1,5 +1,5 @@
 // The public API of lego-diffusion, re-exported on purpose: the engine, the LEGO network, the sampler,
-// training pieces, checkpoints and reference verification.
+// training pieces, checkpoints, reference verification and datasets.
 export { UsageError, InputError, CheckFailed, isUserError } from './errors.js';
 export { Rng } from './random.js';
 
@@ -33,3 +33,20 @@ export { encodeCheckpoint, decodeCheckpoint, CHECKPOINT_FORMAT, type LegoCheckpo
 export { loadCheckpoint, saveCheckpoint } from './io/checkpoint-file.js';
 
 export { verifyReference, referenceConfig, TOLERANCE, type ReferenceCheck } from './eval/reference.js';
+
+export { type Image, convertChannels, toChw } from './data/image.js';
+export { decodePng, encodePng, readPngHeader, type PngHeader } from './data/png.js';
+export { decodeJpeg } from './data/jpeg.js';
+export { decodeImage } from './data/decode-image.js';
+export { parseIdx, idxImages, idxLabels, type IdxArray } from './data/idx.js';
+export { resizeLanczos } from './data/resize.js';
+export { applyTransform, TRANSFORMS, type TransformName } from './data/transforms.js';
+export { imageName, parseDatasetJson, serializeDatasetJson, type DatasetLabels } from './data/dataset-json.js';
+export { filesImageSource, idxImageSource, type ImageSource, type SourceItem } from './data/image-source.js';
+export { convertDataset, type ConvertOptions, type ConvertHooks, type ConvertSummary, type DatasetSink } from './data/dataset-convert.js';
+export { datasetFromFiles, type Dataset, type DatasetInfo } from './data/dataset.js';
+export { checkDatasetForModel, type DatasetCheckOptions } from './data/dataset-checks.js';
+export { openDataset } from './data/dataset-reader.js';
+export { writeDataset, type WriteOptions, type WriteSummary } from './data/dataset-writer.js';
+export { openImageSource, type SourceOptions } from './data/sources.js';
+export { KNOWN_DATASETS, knownDatasetFiles, type KnownDataset, type Split } from './data/known-datasets.js';

@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { isUserError, UsageError } from '../errors.js';
 import { benchCommand } from './commands/bench.js';
+import { datasetCommand } from './commands/dataset.js';
 import { generateCommand } from './commands/generate.js';
 import { verifyReferenceCommand } from './commands/verify-reference.js';
 
@@ -11,7 +12,7 @@ const program = new Command('lego')
   .version('0.1.0')
   .showHelpAfterError()
   .exitOverride();
-for (const command of [generateCommand(), verifyReferenceCommand(), benchCommand()]) program.addCommand(command.exitOverride());
+for (const command of [generateCommand(), verifyReferenceCommand(), benchCommand(), datasetCommand()]) program.addCommand(command.exitOverride());
 
 try {
   await program.parseAsync(process.argv);

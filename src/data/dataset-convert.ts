@@ -1,0 +1,129 @@
+// The dataset tool's core, like EDM's dataset_tool.py `convert_dataset`: read each image of a source,
+// make it 1 or 3 channels and a square of the target resolution, encode it as PNG and hand it to a sink
+// (a ZIP or folder writer) under EDM's names, then dataset.json. Platform-neutral.
+import { InputError } from '../errors.js';
+import { DATASET_JSON, imageName, serializeDatasetJson } from './dataset-json.js';
+import { colorChannels, convertChannels, type Image } from './image.js';
+import type { ImageSource, SourceItem } from './image-source.js';
+import { encodePng } from './png.js';
+import { resizeLanczos } from './resize.js';
+import { applyTransform, type TransformName } from './transforms.js';
+
+/** How images become dataset images. */
+export interface ConvertOptions {
+  /** Output width = height in pixels. Default: the first image's size (it must be square). Required with a transform. */
+  resolution?: number;
+  /**
+   * How a non-square or differently sized image is fitted (transforms.ts). Without one, square images are
+   * resized to `resolution` (Lanczos) and any other size is an error.
+   */
+  transform?: TransformName;
+  /** 1 (gray) or 3 (RGB). Default: the first image's (alpha dropped); a colour image in a gray dataset is then an error. */
+  channels?: 1 | 3;
+  /** Stop after this many images are written (default: all). */
+  maxImages?: number;
+  /** An unreadable or corrupt image: 'fail' (default) stops with its error, 'skip' reports it and goes on. */
+  onError?: 'skip' | 'fail';
+}
+
+/** Where converted images go, one named file at a time (a ZIP or folder writer; a Map in tests). */
+export interface DatasetSink {
+  add(name: string, bytes: Uint8Array): void;
+}
+
+/** Callbacks for progress and skipped files. */
+export interface ConvertHooks {
+  /** Called after each image with the number written and the number expected. */
+  onProgress?(done: number, total: number): void;
+  /** Called with a one-line message for each skipped image (onError 'skip'). */
+  onSkip?(message: string): void;
+}
+
+/** What was written. */
+export interface ConvertSummary {
+  images: number;
+  skipped: number;
+  resolution: number;
+  channels: 1 | 3;
+  /** Number of classes (0: unlabelled). */
+  labelDim: number;
+  classNames: string[] | null;
+}
+
+/** Convert `source` into `sink`; see ConvertOptions. Throws InputError naming the image for user-fixable problems. */
+export function convertDataset(source: ImageSource, options: ConvertOptions, sink: DatasetSink, hooks: ConvertHooks = {}): ConvertSummary {
+  const { transform, maxImages = Infinity, onError = 'fail' } = options;
+  if (transform && options.resolution === undefined) throw new Error(`internal: convertDataset: transform ${transform} needs a resolution`);
+  const total = Math.min(source.count, maxImages);
+  let shape: DatasetShape | null = null;
+  const labels: [string, number][] = [];
+  let labelled = true;
+  let skipped = 0;
+  for (const item of source.items()) {
+    if (labels.length >= maxImages) break;
+    const img = load(item, onError, hooks);
+    if (!img) {
+      skipped++;
+      continue;
+    }
+    shape ??= datasetShape(img, item, options);
+    const converted = toChannels(img, shape, item, options.channels !== undefined);
+    const png = encodePng(fit(converted, shape, transform, options.resolution !== undefined, item));
+    const name = imageName(labels.length);
+    sink.add(name, png);
+    labelled &&= item.label !== null;
+    labels.push([name, item.label ?? 0]);
+    hooks.onProgress?.(labels.length, total);
+  }
+  if (!shape) throw new InputError(`${source.description}: no images could be read`);
+  let labelDim = source.classNames?.length ?? 0;
+  for (const [, c] of labels) labelDim = Math.max(labelDim, c + 1);
+  if (!labelled) labelDim = 0;
+  const classNames = labelled ? source.classNames : null;
+  sink.add(DATASET_JSON, new TextEncoder().encode(serializeDatasetJson(labelled ? labels : null, classNames)));
+  return { images: labels.length, skipped, resolution: shape.resolution, channels: shape.channels, labelDim, classNames };
+}
+
+/** The output format, fixed by the options or else by the first image read. */
+interface DatasetShape {
+  resolution: number;
+  channels: 1 | 3;
+  /** The first image, for messages. */
+  first: string;
+}
+
+function datasetShape(img: Image, item: SourceItem, options: ConvertOptions): DatasetShape {
+  if (options.resolution === undefined && img.width !== img.height) {
+    throw new InputError(`${item.name}: ${img.width}x${img.height} is not square; pass --transform center-crop, center-crop-wide or pad, and --resolution`);
+  }
+  return { resolution: options.resolution ?? img.width, channels: options.channels ?? colorChannels(img.channels), first: item.name };
+}
+
+function load(item: SourceItem, onError: 'skip' | 'fail', hooks: ConvertHooks): Image | null {
+  try {
+    return item.load();
+  } catch (e) {
+    if (onError === 'fail' || !(e instanceof InputError)) throw e;
+    hooks.onSkip?.(`skipped ${e.message}`);
+    return null;
+  }
+}
+
+/** 1 or 3 channels. Gray to RGB is lossless and silent; RGB to gray only when asked for (`explicit`). */
+function toChannels(img: Image, { channels, first }: DatasetShape, item: SourceItem, explicit: boolean): Image {
+  if (channels === 1 && colorChannels(img.channels) === 3 && !explicit) {
+    throw new InputError(`${item.name}: colour image in a grayscale dataset (the first image, ${first}, is gray); pass --channels 1 or --channels 3`);
+  }
+  return convertChannels(img, channels);
+}
+
+/** A `resolution`-square image: by the transform, else by resizing a square image when a resolution was asked for. */
+function fit(img: Image, { resolution, first }: DatasetShape, transform: TransformName | undefined, resize: boolean, item: SourceItem): Image {
+  if (transform) return applyTransform(img, transform, resolution);
+  if (img.width === resolution && img.height === resolution) return img;
+  if (img.width !== img.height || !resize) {
+    const sized = resize ? `the dataset is ${resolution}x${resolution}` : `the first image, ${first}, is ${resolution}x${resolution}`;
+    throw new InputError(`${item.name}: ${img.width}x${img.height} but ${sized}; images of mixed sizes need --transform center-crop, center-crop-wide or pad${resize ? '' : ' (or --resolution to resize square ones)'}`);
+  }
+  return resizeLanczos(img, resolution, resolution);
+}
