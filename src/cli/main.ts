@@ -3,8 +3,11 @@
 import { Command, CommanderError } from 'commander';
 import { isUserError, UsageError } from '../errors.js';
 import { benchCommand } from './commands/bench.js';
+import { convertCommand } from './commands/convert.js';
+import { inspectCommand } from './commands/inspect.js';
 import { datasetCommand } from './commands/dataset.js';
 import { generateCommand } from './commands/generate.js';
+import { trainCommand } from './commands/train.js';
 import { verifyReferenceCommand } from './commands/verify-reference.js';
 
 const program = new Command('lego')
@@ -12,7 +15,7 @@ const program = new Command('lego')
   .version('0.1.0')
   .showHelpAfterError()
   .exitOverride();
-for (const command of [generateCommand(), verifyReferenceCommand(), benchCommand(), datasetCommand()]) program.addCommand(command.exitOverride());
+for (const command of [generateCommand(), trainCommand(), verifyReferenceCommand(), benchCommand(), datasetCommand(), convertCommand(), inspectCommand()]) program.addCommand(command.exitOverride());
 
 try {
   await program.parseAsync(process.argv);

@@ -82,6 +82,13 @@ export class TrainState {
     return this.sets[this.current].views.v;
   }
 
+  /** A full network with the EMA parameters: what snapshots hold (buffers come from the weights). */
+  emaNetwork(): Weights {
+    const out: Weights = new Map(this.weights);
+    for (const [name, data] of this.ema) out.set(name, data);
+    return out;
+  }
+
   /** The current flat buffer of one kind (what the step reads). */
   flat(kind: StateKind): Float32Array {
     return this.sets[this.current].flat[kind];

@@ -1,8 +1,9 @@
 // One training step as one compiled graph: forward of every brick, the LEGO loss, the backward pass,
-// gradient sanitising, Adam and the EMA update. Weights and optimiser state live in two buffer sets
+// gradient sanitising, Adam and the EMA update. With gradient accumulation, a gradient graph runs per
+// round and an update graph once. Weights and optimiser state live in two buffer sets
 // that swap roles every step (train/state.ts), so ONNX Runtime writes the new state in place.
 import { grad } from '../graph/grad.js';
-import { concat, Graph, reshape, type Value } from '../graph/ops.js';
+import { concat, Graph, mul, reshape, type Value } from '../graph/ops.js';
 import type { LegoConfig } from '../lego/config.js';
 import { modelParams } from '../lego/stack.js';
 import { Executable, type HostTensor } from '../runtime/executable.js';
@@ -22,27 +23,37 @@ export interface StepBatch {
 
 export interface StepOptions extends LossOptions, Partial<AdamHyper> {
   threads?: number;
+  /** Gradient accumulation: batches per optimiser step (default 1: one fused graph). */
+  rounds?: number;
   /** ONNX Runtime profile file prefix (see Executable). */
   profilePrefix?: string;
 }
 
 export class TrainStep {
+  private accumulated: Float32Array | null = null;
+
   private constructor(
     readonly config: LegoConfig,
+    /** Images per round. */
     readonly batch: number,
-    private readonly exe: Executable,
+    readonly rounds: number,
+    /** The fused step (rounds = 1), or the per-round gradient graph. */
+    private readonly main: Executable,
+    /** The optimiser update over an accumulated gradient (rounds > 1). */
+    private readonly update: Executable | null,
     /** Names of the trainable parameters, in graph order. */
     readonly trainable: string[],
     readonly hyper: AdamHyper,
   ) {}
 
-  /** FLOPs of one step, counted from the graph. */
+  /** FLOPs of one optimiser step, counted from the graphs. */
   get flops(): number {
-    return this.exe.flops;
+    return this.main.flops * this.rounds + (this.update?.flops ?? 0);
   }
 
   static async create(cfg: LegoConfig, batch: number, options: StepOptions = {}): Promise<TrainStep> {
     const h: AdamHyper = { beta1: options.beta1 ?? 0.9, beta2: options.beta2 ?? 0.999, eps: options.eps ?? 1e-8 };
+    const rounds = options.rounds ?? 1;
     const g = new Graph();
     const r = cfg.imgResolution;
     const imageShape = [batch, cfg.imgChannels, r, r];
@@ -60,63 +71,97 @@ export class TrainStep {
     );
     const trainable = [...p.specs.values()].filter((s) => s.trainable).map((s) => s.name);
     const params = trainable.map((n) => g.inputs.get(n) as Value);
-    const grads = grad(loss, params);
-    const scalars = {
-      stepSize: g.input('step_size', []),
-      bias2Sqrt: g.input('bias2_sqrt', []),
-      emaBeta: g.input('ema_beta', []),
-    };
+    // The loss of a round is its share of the step's mean: scale by 1/rounds before accumulating.
+    const grads = grad(rounds === 1 ? loss : mul(loss, 1 / rounds), params);
     // The optimiser runs over all parameters at once, as flat vectors: a few big elementwise ops
     // instead of a few per parameter.
-    const size = params.reduce((n, w) => n + w.size, 0);
     const flatGrad = concat(grads.map((gi) => reshape(gi, [gi.size])), 0);
-    const [w, m, v, ema] = (['w', 'm', 'v', 'ema'] as const).map((kind) => g.input(`${kind}_flat`, [size]));
-    const next = adamEmaUpdate(w, sanitizeGradient(flatGrad), m, v, ema, scalars, h);
-    const outputs: Record<string, Value> = { loss, w_next: next.w, m_next: next.m, v_next: next.v, ema_next: next.ema };
-    const exe = await Executable.compile(outputs, { threads: options.threads, name: 'train-step', profilePrefix: options.profilePrefix });
-    return new TrainStep(cfg, batch, exe, trainable, h);
+    const compile = (outputs: Record<string, Value>, name: string) =>
+      Executable.compile(outputs, { threads: options.threads, name, profilePrefix: options.profilePrefix });
+    if (rounds === 1) {
+      const main = await compile({ loss, ...optimiserOutputs(g, flatGrad, h) }, 'train-step');
+      return new TrainStep(cfg, batch, 1, main, null, trainable, h);
+    }
+    const main = await compile({ loss, grad_flat: flatGrad }, 'train-gradient');
+    const u = new Graph();
+    const update = await compile(optimiserOutputs(u, u.input('grad_flat', [flatGrad.size]), h), 'train-update');
+    return new TrainStep(cfg, batch, rounds, main, update, trainable, h);
   }
 
-  /** Run one step: updates `state` in place (its arrays are swapped, not copied) and returns the loss. */
   /** A state laid out for this step's parameters. */
   createState(init: TrainStateInit): TrainState {
     return new TrainState(this.trainable, init);
   }
 
-  async run(state: TrainState, batch: StepBatch, lr: number, emaBeta: number): Promise<number> {
+  /**
+   * One optimiser step over `rounds` batches: updates `state` in place (its buffer sets swap, nothing is
+   * copied) and returns the mean loss.
+   */
+  async run(state: TrainState, batches: StepBatch | StepBatch[], lr: number, emaBeta: number): Promise<number> {
+    const list = Array.isArray(batches) ? batches : [batches];
+    if (list.length !== this.rounds) throw new Error(`internal: train step takes ${this.rounds} batches, got ${list.length}`);
     if (state.trainable !== this.trainable && state.trainable.join() !== this.trainable.join()) {
       throw new Error('internal: train step: the state was laid out for other parameters');
     }
     const t = state.step + 1;
-    const feeds: Record<string, HostTensor> = {
-      images: batch.images,
-      rnd_normal: batch.rndNormal,
-      noise: batch.noise,
+    const scalars: Record<string, HostTensor> = {
       step_size: Float32Array.of(lr / (1 - this.hyper.beta1 ** t)),
       bias2_sqrt: Float32Array.of(Math.sqrt(1 - this.hyper.beta2 ** t)),
       ema_beta: Float32Array.of(emaBeta),
+      w_flat: state.flat('w'),
+      m_flat: state.flat('m'),
+      v_flat: state.flat('v'),
+      ema_flat: state.flat('ema'),
     };
+    const into = { w_next: state.nextFlat('w'), m_next: state.nextFlat('m'), v_next: state.nextFlat('v'), ema_next: state.nextFlat('ema') };
+    let lossSum = 0;
+    if (!this.update) {
+      lossSum = (await this.main.run(this.feeds(this.main, state, list[0], scalars), into)).loss[0];
+    } else {
+      const acc = (this.accumulated ??= new Float32Array(state.size));
+      acc.fill(0);
+      for (const batch of list) {
+        const out = await this.main.run(this.feeds(this.main, state, batch, {}));
+        lossSum += out.loss[0];
+        const g = out.grad_flat;
+        for (let i = 0; i < acc.length; i++) acc[i] += g[i];
+      }
+      await this.update.run({ ...scalars, grad_flat: acc } as Record<string, HostTensor>, into);
+    }
+    state.swap();
+    state.step = t;
+    return lossSum / this.rounds;
+  }
+
+  /** Feeds for one graph run: the batch, scalars, and every weight the graph reads. */
+  private feeds(exe: Executable, state: TrainState, batch: StepBatch, extra: Record<string, HostTensor>): Record<string, HostTensor> {
+    const feeds: Record<string, HostTensor> = { images: batch.images, rnd_normal: batch.rndNormal, noise: batch.noise, ...extra };
     if (batch.labels) feeds.class_labels = batch.labels;
-    for (const kind of ['w', 'm', 'v', 'ema'] as const) feeds[`${kind}_flat`] = state.flat(kind);
-    for (const name of this.exe.inputNames) {
+    for (const name of exe.inputNames) {
       if (feeds[name]) continue;
       const value = state.weights.get(name);
       if (!value) throw new Error(`internal: train step: no weights for ${name}`);
       feeds[name] = value;
     }
-    const into = { w_next: state.nextFlat('w'), m_next: state.nextFlat('m'), v_next: state.nextFlat('v'), ema_next: state.nextFlat('ema') };
-    const out = await this.exe.run(feeds, into);
-    state.swap();
-    state.step = t;
-    return out.loss[0];
+    return feeds;
   }
 
   /** Write the profile started by `profilePrefix`. */
   endProfiling(): void {
-    this.exe.endProfiling();
+    this.main.endProfiling();
   }
 
   async release(): Promise<void> {
-    await this.exe.release();
+    await this.main.release();
+    await this.update?.release();
   }
+}
+
+/** Sanitise, Adam and EMA over flat vectors: inputs w/m/v/ema_flat and per-step scalars. */
+function optimiserOutputs(g: Graph, flatGrad: Value, h: AdamHyper): Record<string, Value> {
+  const size = flatGrad.size;
+  const scalars = { stepSize: g.input('step_size', []), bias2Sqrt: g.input('bias2_sqrt', []), emaBeta: g.input('ema_beta', []) };
+  const [w, m, v, ema] = (['w', 'm', 'v', 'ema'] as const).map((kind) => g.input(`${kind}_flat`, [size]));
+  const next = adamEmaUpdate(w, sanitizeGradient(flatGrad), m, v, ema, scalars, h);
+  return { w_next: next.w, m_next: next.m, v_next: next.v, ema_next: next.ema };
 }
