@@ -9,6 +9,7 @@ import { generate, generateProblem, type GenerateOptions, type GeneratedImage } 
 import { parseSkip, SKIP_SYNTAX } from '../../diffusion/skip.js';
 import { encodePng } from '../../data/png.js';
 import { imageGrid } from '../../io/image-grid.js';
+import { seamStats } from '../../eval/seams.js';
 import { encodeNpzUint8 } from '../../io/npz.js';
 import { writeFileAtomic } from '../../io/safetensors-file.js';
 import { LegoRunner } from '../../lego/runner.js';
@@ -109,7 +110,7 @@ export function generateCommand(): Command {
     .option('--grid', 'also write grid.png with all images')
     .option('--npz', 'also write samples.npz (uint8 N x H x W x C, arr_0) for the ADM evaluation suite')
     .option('--threads <n>', threadsHelp)
-    .option('--json', 'print a JSON summary (time and FLOPs per brick, images/s) on stdout')
+    .option('--json', 'print a JSON summary on stdout: time and FLOPs per brick, images/s, and on canvases larger than the largest tile the seam measure (neighbour differences across tile borders / inside tiles)')
     .addHelpText('after', `
 Each image has its own random streams derived from its seed, so image k is the same whatever --batch
 or --threads. Skipping really removes bricks: top:F drops the last (top, global) brick of a PG stack
@@ -142,7 +143,7 @@ Examples:
             if (flags.subdirs) await mkdir(dir, { recursive: true });
             await writeFileAtomic(join(dir, `${String(img.seed).padStart(6, '0')}.png`), pngOf(img));
           }
-          if (flags.grid || flags.npz) all.push(...images);
+          all.push(...images);
           done += images.length;
           const speed = (done / ((performance.now() - start) / 1000)).toFixed(2);
           if (bar) bar.update(done, { speed });
@@ -158,6 +159,8 @@ Examples:
         all.forEach((img, i) => data.set(img.pixels, i * img.pixels.length));
         await writeFileAtomic(join(flags.outdir, 'samples.npz'), encodeNpzUint8(data, [all.length, height, width, channels]));
       }
+      const tile = Math.max(...model.config.bricks.map((b) => b.resolution));
+      const seams = all.length > 0 && (all[0].width > tile || all[0].height > tile) ? { tile, ...seamStats(all, tile) } : null;
       const summary = {
         network: model.file,
         images: stats.images,
@@ -166,6 +169,7 @@ Examples:
         steps: options.steps,
         skip: flags.skip,
         stop_after_per_step: stats.stopAfterPerStep,
+        seams,
         bricks: stats.bricks.map((b, k) => ({ brick: k, tile: model.config.bricks[k].resolution, calls: b.calls, s: b.ms / 1000, gflop: b.flops / 1e9 })),
       };
       if (flags.json) console.log(JSON.stringify(summary));
