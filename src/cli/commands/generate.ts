@@ -128,6 +128,10 @@ Examples:
       const runner = new LegoRunner(model.config, model.weights, { threads: options.threads, coords: options.coords });
       await mkdir(flags.outdir, { recursive: true });
       const total = options.seeds.length;
+      const tile = Math.max(...model.config.bricks.map((b) => b.resolution));
+      const width = options.width ?? model.config.imgResolution;
+      const height = options.height ?? model.config.imgResolution;
+      const measureSeams = !!flags.json && (width > tile || height > tile);
       const bar = process.stderr.isTTY && !flags.json
         ? new SingleBar({ format: 'generate [{bar}] {value}/{total} images | {speed} img/s | step {step}/{steps} | ETA {eta_formatted}' })
         : null;
@@ -143,7 +147,7 @@ Examples:
             if (flags.subdirs) await mkdir(dir, { recursive: true });
             await writeFileAtomic(join(dir, `${String(img.seed).padStart(6, '0')}.png`), pngOf(img));
           }
-          all.push(...images);
+          if (flags.grid || flags.npz || measureSeams) all.push(...images);
           done += images.length;
           const speed = (done / ((performance.now() - start) / 1000)).toFixed(2);
           if (bar) bar.update(done, { speed });
@@ -159,8 +163,7 @@ Examples:
         all.forEach((img, i) => data.set(img.pixels, i * img.pixels.length));
         await writeFileAtomic(join(flags.outdir, 'samples.npz'), encodeNpzUint8(data, [all.length, height, width, channels]));
       }
-      const tile = Math.max(...model.config.bricks.map((b) => b.resolution));
-      const seams = all.length > 0 && (all[0].width > tile || all[0].height > tile) ? { tile, ...seamStats(all, tile) } : null;
+      const seams = measureSeams ? { tile, ...seamStats(all, tile) } : null;
       const summary = {
         network: model.file,
         images: stats.images,
