@@ -1,5 +1,6 @@
 // `--network`: a checkpoint file, or a run directory (its latest network snapshot).
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { InputError, UsageError } from '../errors.js';
 import type { LegoCheckpoint } from '../io/checkpoint.js';
@@ -19,11 +20,14 @@ export function networkFile(path: string): string {
   return join(path, snapshots[snapshots.length - 1]);
 }
 
+/** The model shipped in the package: a class-conditional LEGO-PG trained on MNIST 32x32 (docs/default-model.md). */
+export const DEFAULT_MODEL = fileURLToPath(new URL('../../models/lego-mnist-32.safetensors', import.meta.url));
+
 /** Load the network a user named; without a path, the embedded default model. */
 export async function loadNetwork(path: string | undefined): Promise<LegoCheckpoint & { file: string }> {
-  if (path === undefined) {
-    throw new UsageError('--network: no network given, and this build has no embedded default model yet');
+  if (path === undefined && !existsSync(DEFAULT_MODEL)) {
+    throw new UsageError(`--network: no network given, and the embedded default model (${DEFAULT_MODEL}) is missing from this install`);
   }
-  const file = networkFile(path);
+  const file = path === undefined ? DEFAULT_MODEL : networkFile(path);
   return { ...(await loadCheckpoint(file)), file };
 }

@@ -39,7 +39,7 @@ interface GenerateFlags {
   wrap?: boolean;
   shiftTiles?: boolean;
   subdirs?: boolean;
-  grid?: boolean;
+  grid: boolean;
   npz?: boolean;
   threads?: string;
   json?: boolean;
@@ -79,17 +79,20 @@ function parseGenerateFlags(f: GenerateFlags): GenerateOptions & { coords: 'fit'
   };
 }
 
+/** Images in grid.png at most. */
+const GRID_MAX = 256;
+
 const pngOf = (img: { width: number; height: number; channels: number; pixels: Uint8Array }) =>
   encodePng({ width: img.width, height: img.height, channels: img.channels, data: img.pixels });
 
 export function generateCommand(): Command {
   return new Command('generate')
     .description('Sample images with the EDM sampler, one PNG per seed')
-    .option('--network <file|dir>', 'checkpoint (.safetensors) or training run directory (its latest snapshot)')
+    .option('--network <file|dir>', 'checkpoint (.safetensors) or training run directory (its latest snapshot); default: the embedded MNIST model')
     .option('--outdir <dir>', 'where to write the images', 'out')
     .option('--seeds <list>', 'seeds, e.g. 0-63,100: one image per seed', '0-63')
     .option('--class <k>', 'class of every image (conditional models; default: random per seed)')
-    .option('--batch <n>', 'images per network batch (results do not depend on it)', '8')
+    .option('--batch <n>', 'images per network batch (results do not depend on it)', '32')
     .option('--steps <n>', 'sampler steps', '18')
     .option('--solver <name>', 'heun (2nd order) or euler', 'heun')
     .option('--sigma-min <s>', 'lowest noise level', '0.002')
@@ -107,7 +110,7 @@ export function generateCommand(): Command {
     .option('--wrap', 'horizontally seamless 360-degree panorama (tile grids shift horizontally with wrap-around)')
     .option('--shift-tiles', 'shift every brick\'s tile grid by a per-step offset so tile borders do not stay in place')
     .option('--subdirs', 'write images into subdirectories of 1000 (000000/, 001000/, ...)')
-    .option('--grid', 'also write grid.png with all images')
+    .option('--no-grid', `do not write grid.png (the first ${GRID_MAX} images)`)
     .option('--npz', 'also write samples.npz (uint8 N x H x W x C, arr_0) for the ADM evaluation suite')
     .option('--threads <n>', threadsHelp)
     .option('--json', 'print a JSON summary on stdout: time and FLOPs per brick, images/s, and on canvases larger than the largest tile the seam measure (neighbour differences across tile borders / inside tiles)')
@@ -117,7 +120,8 @@ or --threads. Skipping really removes bricks: top:F drops the last (top, global)
 for the last fraction F of the steps; last:F drops the last (local) brick of a PR stack for the first F.
 
 Examples:
-  lego generate --network runs/00000-mnist/ --seeds 0-63 --grid
+  lego generate                      # the embedded MNIST model: out/grid.png and 64 PNGs
+  lego generate --network runs/00000-mnist/ --seeds 0-63
   lego generate --network net.safetensors --seeds 0-15 --class 3 --cfg 2 --skip top:0.4
   lego generate --network net.safetensors --width 96 --height 32 --wrap --seeds 0-3`)
     .action(async (flags: GenerateFlags) => {
@@ -139,6 +143,7 @@ Examples:
       const start = performance.now();
       let done = 0;
       const all: GeneratedImage[] = [];
+      const gridImages: GeneratedImage[] = [];
       const { stats } = await generate(runner, options, {
         onStep: ({ step, steps }) => bar?.update(done, { step: step + 1, steps }),
         onImages: async (images) => {
@@ -147,7 +152,8 @@ Examples:
             if (flags.subdirs) await mkdir(dir, { recursive: true });
             await writeFileAtomic(join(dir, `${String(img.seed).padStart(6, '0')}.png`), pngOf(img));
           }
-          if (flags.grid || flags.npz || measureSeams) all.push(...images);
+          if (flags.npz || measureSeams) all.push(...images);
+          if (flags.grid) gridImages.push(...images.slice(0, GRID_MAX - gridImages.length));
           done += images.length;
           const speed = (done / ((performance.now() - start) / 1000)).toFixed(2);
           if (bar) bar.update(done, { speed });
@@ -156,7 +162,7 @@ Examples:
       });
       bar?.stop();
       await runner.release();
-      if (flags.grid) await writeFileAtomic(join(flags.outdir, 'grid.png'), pngOf(imageGrid(all)));
+      if (flags.grid) await writeFileAtomic(join(flags.outdir, 'grid.png'), pngOf(imageGrid(gridImages)));
       if (flags.npz) {
         const { width, height, channels } = all[0];
         const data = new Uint8Array(all.length * width * height * channels);
