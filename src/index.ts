@@ -31,6 +31,16 @@ export { TrainState, type TrainStateInit } from './train/state.js';
 export { parseSafetensors, parseSafetensorsHeader, serializeSafetensors, toFloat32, toFloat64 } from './io/safetensors.js';
 export { encodeCheckpoint, decodeCheckpoint, CHECKPOINT_FORMAT, type LegoCheckpoint } from './io/checkpoint.js';
 export { loadCheckpoint, saveCheckpoint } from './io/checkpoint-file.js';
+export { writeSafetensorsStream } from './io/safetensors-file.js';
+export { loadAnyCheckpoint, convertCheckpoint, type ConvertResult } from './io/load-any.js';
+export { inspectCheckpoint, type CheckpointReport, type TensorRow } from './io/inspect.js';
+export { readAuthorsCheckpoint, convertedTensors, sniffFormat, type AuthorsCheckpoint } from './io/authors-checkpoint.js';
+export { legoFromTorch, type TorchLego, type AdamMoments } from './io/lego-from-torch.js';
+export { loadTorch, tensorBytes, tensorToFloat32, TorchTensor, TorchStorage, TORCH_GLOBALS, type TorchFile } from './io/torch-load.js';
+export { unpickle, PickleObject, PickleClass, PickleFunction, type UnpickleOptions } from './io/pickle.js';
+export { memorySource, ByteRange, type ByteSource } from './io/byte-source.js';
+export { openFileSource, type FileSource } from './io/byte-source-file.js';
+export { TRAINING_STATE_FORMAT, trainingStateNames } from './io/training-state.js';
 
 export { verifyReference, referenceConfig, TOLERANCE, type ReferenceCheck } from './eval/reference.js';
 

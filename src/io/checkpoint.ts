@@ -3,7 +3,7 @@
 import { InputError } from '../errors.js';
 import { validateConfig, type LegoConfig } from '../lego/config.js';
 import { parameterSpecs, type Weights } from '../lego/model.js';
-import { parseSafetensors, serializeSafetensors, toFloat32, type TensorEntry } from './safetensors.js';
+import { parseSafetensors, serializeSafetensors, toFloat32, type StoredTensor, type TensorEntry } from './safetensors.js';
 
 export const CHECKPOINT_FORMAT = 'lego-diffusion/1';
 
@@ -22,7 +22,12 @@ export function encodeCheckpoint(config: LegoConfig, weights: Weights, extra: Re
     if (!data) throw new Error(`internal: encodeCheckpoint: no weights for ${spec.name}`);
     return [spec.name, { dtype: 'F32', shape: [...spec.shape], data }];
   });
-  return serializeSafetensors(entries, {
+  return serializeSafetensors(entries, checkpointMetadata(config, extra));
+}
+
+/** The `__metadata__` of a checkpoint: `extra` plus the format, the config and its headline fields. */
+export function checkpointMetadata(config: LegoConfig, extra: Record<string, string> = {}): Record<string, string> {
+  return {
     ...extra,
     format: CHECKPOINT_FORMAT,
     config: JSON.stringify(config),
@@ -30,12 +35,17 @@ export function encodeCheckpoint(config: LegoConfig, weights: Weights, extra: Re
     label_dim: String(config.labelDim),
     img_resolution: String(config.imgResolution),
     img_channels: String(config.imgChannels),
-  });
+  };
 }
 
 /** Decode and check a checkpoint: every parameter present with the shape its config implies. */
 export function decodeCheckpoint(bytes: Uint8Array, source: string): LegoCheckpoint {
   const { metadata, tensors } = parseSafetensors(bytes, source);
+  return checkpointFromTensors(metadata, tensors, source);
+}
+
+/** A checkpoint from parsed safetensors contents (metadata with the config, tensors by official name). */
+export function checkpointFromTensors(metadata: Record<string, string>, tensors: ReadonlyMap<string, StoredTensor>, source: string): LegoCheckpoint {
   if (metadata.config === undefined) {
     throw new InputError(`${source}: no model config in the safetensors metadata; not a lego-diffusion checkpoint (convert the authors' files with lego convert)`);
   }

@@ -1,12 +1,13 @@
 // Node file helpers for safetensors (the format itself is in safetensors.ts, which runs in browsers too):
-// read a whole file, read only the header of a huge one, and write atomically (temp file, fsync, rename).
+// read a whole file, read only the header of a huge one, write atomically (temp file, fsync, rename), whole
+// or streamed one tensor at a time.
 
 import { open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { InputError } from '../errors.js';
+import { InputError, isUserError } from '../errors.js';
 import {
-  MAX_HEADER_BYTES, parseSafetensors, parseSafetensorsHeader, serializeSafetensors,
-  type SafetensorsHeader, type StoredTensor, type TensorEntry,
+  DTYPE_BYTES, MAX_HEADER_BYTES, parseSafetensors, parseSafetensorsHeader, safetensorsPrefix, serializeSafetensors,
+  type SafetensorsHeader, type StoredTensor, type StreamedTensor, type TensorEntry,
 } from './safetensors.js';
 
 /** Read and parse a whole safetensors file. Throws InputError naming `path` when it is missing or malformed. */
@@ -55,16 +56,39 @@ export async function writeSafetensorsFile(path: string, tensors: Iterable<[stri
 }
 
 /**
+ * Write a safetensors file tensor by tensor: the header first, then each tensor's bytes as `bytes()` makes
+ * them, so only one tensor is in memory at a time. Atomic like writeFileAtomic. An error from `bytes()`
+ * (an InputError naming the input, say) passes through unchanged, and no file is left behind.
+ */
+export async function writeSafetensorsStream(path: string, tensors: readonly [string, StreamedTensor][], metadata?: Record<string, string>): Promise<void> {
+  const { prefix } = safetensorsPrefix(tensors, metadata);
+  await writeAtomic(path, async (file) => {
+    await file.write(prefix);
+    for (const [name, t] of tensors) {
+      const data = await t.bytes();
+      const needed = t.shape.reduce((n, d) => n * d, DTYPE_BYTES[t.dtype]);
+      if (data.byteLength !== needed) throw new Error(`internal: writeSafetensorsStream: tensor "${name}" has ${data.byteLength} bytes, needs ${needed}`);
+      await file.write(data);
+    }
+  });
+}
+
+/**
  * Write `bytes` to `path` so that readers see either the old file or the whole new one, even after a crash:
  * write `path.tmp-<pid>` beside it, fsync, rename over `path`, fsync the directory. On failure the temp file
  * is removed and an InputError naming `path` is thrown.
  */
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  await writeAtomic(path, (file) => file.writeFile(bytes));
+}
+
+/** The atomic-write pattern around any writer; file-system errors name `path`, the writer's own pass through. */
+async function writeAtomic(path: string, write: (file: FileHandle) => Promise<void>): Promise<void> {
   const temp = `${path}.tmp-${process.pid}`;
   try {
     const file = await open(temp, 'w');
     try {
-      await file.writeFile(bytes);
+      await write(file);
       await file.sync();
     } finally {
       await file.close();
@@ -73,6 +97,7 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
     await syncDirectory(dirname(path));
   } catch (e) {
     await rm(temp, { force: true });
+    if (isUserError(e) || !(e as NodeJS.ErrnoException).code) throw e; // not a file-system error: the writer's own
     throw fsError(path, 'write', e);
   }
 }

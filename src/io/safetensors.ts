@@ -29,6 +29,13 @@ export interface TensorEntry {
   data: ArrayBufferView;
 }
 
+/** A tensor to write one at a time: its header entry up front, its bytes (in `dtype` layout) made when written. */
+export interface StreamedTensor {
+  dtype: SafetensorsDType;
+  shape: readonly number[];
+  bytes: () => Uint8Array | Promise<Uint8Array>;
+}
+
 /** The parsed header of a safetensors file. */
 export interface SafetensorsHeader {
   /** The `__metadata__` string map ({} when absent). */
@@ -210,39 +217,53 @@ export function f64(shape: number[], data: Float64Array): TensorEntry {
  * @example serializeSafetensors([['w', f32([2, 2], new Float32Array(4))]], { step: '100' })
  */
 export function serializeSafetensors(tensors: Iterable<[string, TensorEntry]>, metadata: Record<string, string> = {}): Uint8Array {
-  const header: [string, unknown][] = Object.keys(metadata).length ? [['__metadata__', metadata]] : [];
-  const chunks: Uint8Array[] = [];
-  const seen = new Set<string>();
-  let offset = 0;
-  for (const [name, { dtype, shape, data }] of tensors) {
-    if (name === '__metadata__' || seen.has(name)) throw new Error(`serializeSafetensors: tensor name "${name}" is reserved or repeated`);
+  const list = [...tensors];
+  for (const [name, { dtype, shape, data }] of list) {
     const needed = byteLength(dtype, shape);
     if (data.byteLength !== needed) {
       throw new Error(`serializeSafetensors: tensor "${name}" has ${data.byteLength} bytes but ${dtype} ${formatShape(shape)} needs ${needed}`);
     }
+  }
+  const { prefix, dataBytes } = safetensorsPrefix(list, metadata);
+  const out = new Uint8Array(prefix.length + dataBytes);
+  out.set(prefix);
+  let at = prefix.length;
+  for (const [, { data }] of list) {
+    out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at);
+    at += data.byteLength;
+  }
+  return out;
+}
+
+/**
+ * Everything before the data section (the 8-byte length and the JSON header, padded to 8 bytes) for tensors
+ * that will follow contiguously in the given order, and the size of that data section. Lets a writer stream
+ * the tensors one by one instead of building the file in memory.
+ */
+export function safetensorsPrefix(tensors: Iterable<[string, { dtype: SafetensorsDType; shape: readonly number[] }]>, metadata: Record<string, string> = {}): { prefix: Uint8Array; dataBytes: number } {
+  const header: [string, unknown][] = Object.keys(metadata).length ? [['__metadata__', metadata]] : [];
+  const seen = new Set<string>();
+  let offset = 0;
+  for (const [name, { dtype, shape }] of tensors) {
+    if (name === '__metadata__' || seen.has(name)) throw new Error(`serializeSafetensors: tensor name "${name}" is reserved or repeated`);
     seen.add(name);
+    const needed = byteLength(dtype, shape);
     header.push([name, { dtype, shape, data_offsets: [offset, offset + needed] }]);
-    chunks.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     offset += needed;
   }
   const json = new TextEncoder().encode(JSON.stringify(Object.fromEntries(header))); // fromEntries: "__proto__" stays a key
   const headerLength = Math.ceil(json.length / 8) * 8;
-  const out = new Uint8Array(8 + headerLength + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(headerLength), true);
-  out.set(json, 8);
-  out.fill(0x20, 8 + json.length, 8 + headerLength);
-  let at = 8 + headerLength;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
+  const prefix = new Uint8Array(8 + headerLength);
+  new DataView(prefix.buffer).setBigUint64(0, BigInt(headerLength), true);
+  prefix.set(json, 8);
+  prefix.fill(0x20, 8 + json.length);
+  return { prefix, dataBytes: offset };
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // Helpers
 
-function byteLength(dtype: SafetensorsDType, shape: number[]): number {
+function byteLength(dtype: SafetensorsDType, shape: readonly number[]): number {
   return shape.reduce((n, d) => n * d, DTYPE_BYTES[dtype]);
 }
 
@@ -259,12 +280,12 @@ function describe(x: unknown): string {
   return typeof x === 'object' ? 'an object' : `a ${typeof x}`;
 }
 
-function formatShape(shape: number[]): string {
+function formatShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
 
 /** 2100000 -> "2.1 MB" (decimal units). */
-function formatBytes(n: number): string {
+export function formatBytes(n: number): string {
   if (n < 1000) return `${n} bytes`;
   const i = Math.min(Math.floor(Math.log10(n) / 3), 4);
   return `${(n / 1000 ** i).toFixed(1)} ${['', 'kB', 'MB', 'GB', 'TB'][i]}`;
