@@ -95,6 +95,18 @@ describe('lego train', () => {
     for (const [name, bytes] of uninterrupted) expect(final.get(name), name).toBe(bytes);
   }, 180_000);
 
+  it('continues the authors\' training-state-*.pt (weights and Adam moments)', async () => {
+    const fixture = fileURLToPath(new URL('../../shared/fixtures/training-state-000100.pt', import.meta.url));
+    const rgb16 = join(tmp, 'rgb16.zip');
+    await run('dataset', '--source', 'mnist', '--max-images', '16', '--resolution', '16', '--channels', '3', '--transform', 'center-crop', '--dest', rgb16);
+    const outdir = join(tmp, 'pt');
+    await run('train', '--data', rgb16, '--resume', fixture, '--batch', '4', '--duration', '0.008', '--tick', '0.008', '--outdir', outdir);
+    const [dir] = runDirs(outdir);
+    const { metadata } = parseSafetensors(new Uint8Array(readFileSync(finalState(dir))), 'state');
+    expect(metadata.adam_step).toBe('4'); // the authors' 2 steps, then ours
+    expect(JSON.parse(metadata.config).bricks.map((b: { resolution: number }) => b.resolution)).toEqual([4, 8, 16]);
+  });
+
   it('refuses a model that cannot tile the data before training', async () => {
     const bad = join(tmp, 'bad.json');
     writeFileSync(bad, JSON.stringify({ imgResolution: 32, imgChannels: 1, labelDim: 10, hiddenSize: 32, bricks: [{ resolution: 32, patchSize: 8, heads: 2, depth: 1 }, { resolution: 32, patchSize: 8, heads: 2, depth: 1 }] }));

@@ -1,10 +1,10 @@
-// `--network`: a checkpoint file, or a run directory (its latest network snapshot).
+// `--network`: a checkpoint file (ours, or the authors' .pkl/.pt), or a run directory (its latest snapshot).
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { InputError, UsageError } from '../errors.js';
 import type { LegoCheckpoint } from '../io/checkpoint.js';
-import { loadCheckpoint } from '../io/checkpoint-file.js';
+import { loadAnyCheckpoint } from '../io/load-any.js';
 
 /** The file `--network` names: the path itself, or a run directory's newest network-snapshot-*. */
 export function networkFile(path: string): string {
@@ -29,5 +29,5 @@ export async function loadNetwork(path: string | undefined): Promise<LegoCheckpo
     throw new UsageError(`--network: no network given, and the embedded default model (${DEFAULT_MODEL}) is missing from this install`);
   }
   const file = path === undefined ? DEFAULT_MODEL : networkFile(path);
-  return { ...(await loadCheckpoint(file)), file };
+  return { ...(await loadAnyCheckpoint(file)), file };
 }

@@ -4,7 +4,7 @@
 import type { StoredTensor } from './safetensors.js';
 
 /** The metadata `format` of a training-state file (a plain checkpoint has CHECKPOINT_FORMAT). */
-export const TRAINING_STATE_FORMAT = 'lego-diffusion/training-state/1'; // as src/train/training-state.ts writes it
+export const TRAINING_STATE_FORMAT = 'lego-diffusion/training-state/1';
 
 /** The tensor names of one parameter in a training-state file. */
 export const trainingStateNames = (name: string) => ({

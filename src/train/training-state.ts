@@ -3,12 +3,12 @@
 // authors' training state converted to safetensors: net.<name>, ema.<name>, adam.exp_avg(_sq).<name>.
 import { InputError } from '../errors.js';
 import { parseSafetensors, serializeSafetensors, toFloat32, type TensorEntry } from '../io/safetensors.js';
+import { TRAINING_STATE_FORMAT } from '../io/training-state.js';
 import { validateConfig, type LegoConfig } from '../lego/config.js';
 import { parameterSpecs, type Weights } from '../lego/model.js';
 import type { DataOrderState } from './data-order.js';
 import type { TrainState } from './state.js';
 
-export const TRAINING_STATE_FORMAT = 'lego-diffusion/training-state/1';
 
 /** Where the run stands, besides the tensors. */
 export interface Progress {

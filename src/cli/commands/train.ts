@@ -1,5 +1,6 @@
 // `lego train`: train a LEGO stack with the authors' recipe into an EDM-style run directory; resumable.
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Command } from 'commander';
@@ -7,7 +8,7 @@ import { SingleBar } from 'cli-progress';
 import { InputError, UsageError } from '../../errors.js';
 import { checkDatasetForModel } from '../../data/dataset-checks.js';
 import { openDataset } from '../../data/dataset-reader.js';
-import { loadCheckpoint } from '../../io/checkpoint-file.js';
+import { loadAnyCheckpoint, convertCheckpoint } from '../../io/load-any.js';
 import { isPresetName } from '../../lego/presets.js';
 import { train, type TrainingImages, type TrainStart } from '../../train/loop.js';
 import { TRAIN_DEFAULTS, type TrainOptions } from '../../train/options.js';
@@ -46,9 +47,22 @@ function trainingStateFile(path: string): string {
     throw new InputError(`--resume ${path}: no such file or directory`);
   }
   if (!isDir) return path;
-  const states = readdirSync(path).filter((f) => /^training-state-\d+\.safetensors$/.test(f)).sort();
+  const states = readdirSync(path).filter((f) => /^training-state-\d+\.(safetensors|pt)$/.test(f)).sort();
   if (states.length === 0) throw new InputError(`--resume ${path}: no training-state-*.safetensors in this directory`);
   return join(path, states[states.length - 1]);
+}
+
+/** Our training-state file, or the authors' training-state-*.pt (converted through a temporary file). */
+async function readTrainingState(file: string) {
+  if (!file.endsWith('.pt') && !file.endsWith('.pkl')) return decodeTrainingState(new Uint8Array(await readFile(file)), file);
+  const dir = mkdtempSync(join(tmpdir(), 'lego-resume-'));
+  try {
+    const converted = join(dir, 'training-state.safetensors');
+    await convertCheckpoint(file, converted);
+    return decodeTrainingState(new Uint8Array(await readFile(converted)), file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** outdir/NNNNN-<desc>, NNNNN one past the highest run id there. */
@@ -79,8 +93,8 @@ export function trainCommand(): Command {
     .option('--tick <kimg>', 'progress report interval', String(TRAIN_DEFAULTS.tickKimg))
     .option('--snap <ticks>', 'network snapshot interval', String(TRAIN_DEFAULTS.snapTicks))
     .option('--dump <ticks>', 'training state interval', String(TRAIN_DEFAULTS.dumpTicks))
-    .option('--resume <dir|file>', 'continue a run: its directory (newest state) or a training-state file')
-    .option('--transfer <file>', 'start from a network snapshot\'s weights with a fresh optimiser')
+    .option('--resume <dir|file>', 'continue a run: its directory (newest state), a training-state file, or the authors\' training-state-*.pt')
+    .option('--transfer <file>', 'start from a network snapshot\'s weights (ours or the authors\' .pkl) with a fresh optimiser')
     .option('--threads <n>', threadsHelp)
     .option('--dry-run', 'print the options and exit')
     .addHelpText('after', `
@@ -101,23 +115,25 @@ Examples:
       let config;
       if (flags.resume) {
         const file = trainingStateFile(flags.resume);
-        start.resume = decodeTrainingState(new Uint8Array(await readFile(file)), file);
+        start.resume = await readTrainingState(file);
         config = start.resume.config;
       } else {
         config = resolveArch(flags.arch, { imgResolution: data.resolution, imgChannels: data.channels, labelDim: flags.cond ? data.labelDim : 0 });
       }
       if (flags.transfer) {
-        const net = await loadCheckpoint(flags.transfer);
+        const net = await loadAnyCheckpoint(flags.transfer);
         if (JSON.stringify(net.config) !== JSON.stringify(config)) throw new InputError(`${flags.transfer}: its stack differs from --arch ${flags.arch}`);
         start.transferWeights = net.weights;
       }
-      checkDatasetForModel(data, config, { cond: !!flags.cond });
+      // A resumed conditional model keeps training on labels.
+      const cond = !!flags.cond || (!!start.resume && config.labelDim > 0);
+      checkDatasetForModel(data, config, { cond });
       const options: TrainOptions = {
         data: flags.data,
         outdir: flags.outdir,
         arch: flags.arch,
         config,
-        cond: !!flags.cond,
+        cond,
         batch,
         batchGpu,
         lr: parseNumberFlag('--lr', flags.lr, { min: 0 }),
