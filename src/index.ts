@@ -43,6 +43,17 @@ export { openFileSource, type FileSource } from './io/byte-source-file.js';
 export { TRAINING_STATE_FORMAT, trainingStateNames } from './io/training-state.js';
 
 export { verifyReference, referenceConfig, TOLERANCE, type ReferenceCheck } from './eval/reference.js';
+export { evaluate, METRICS, type MetricName, type EvaluateOptions, type EvaluateResult, type MetricResult } from './eval/evaluate.js';
+export {
+  registerFeatureNet, featureNets, loadFeatureNet, loadLenet, lenetExtractor, classAccuracy,
+  type FeatureExtractor, type FeatureNetDefinition, type FeatureBatch,
+} from './eval/features.js';
+export { gaussianStats, frechetDistance, type GaussianStats } from './eval/fd.js';
+export { kid, type KidOptions, type KidResult } from './eval/kid.js';
+export { precisionRecall, type PrecisionRecall, type PrecisionRecallOptions } from './eval/precision-recall.js';
+export { symmetricEigen, sqrtPsd, traceSqrtProduct } from './eval/linalg.js';
+export { openImageSet, parseLabelsJson, type ImageSet, type Labels } from './eval/image-set.js';
+export { referenceStatsPath } from './eval/reference-stats.js';
 
 export { type Image, convertChannels, toChw } from './data/image.js';
 export { decodePng, encodePng, readPngHeader, type PngHeader } from './data/png.js';

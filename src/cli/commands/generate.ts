@@ -1,7 +1,7 @@
 // `lego generate`: sample images with the EDM sampler, one PNG per seed, with brick skipping, guidance
 // and any canvas; flags after EDM's and the authors' generate.py.
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { UsageError } from '../../errors.js';
@@ -144,13 +144,16 @@ Examples:
       let done = 0;
       const all: GeneratedImage[] = [];
       const gridImages: GeneratedImage[] = [];
+      const labels: Record<string, number> = {}; // image path -> the class it was generated for (lego eval reads it)
       const { stats } = await generate(runner, options, {
         onStep: ({ step, steps }) => bar?.update(done, { step: step + 1, steps }),
         onImages: async (images) => {
           for (const img of images) {
             const dir = flags.subdirs ? join(flags.outdir, String(Math.floor(img.seed / 1000) * 1000).padStart(6, '0')) : flags.outdir;
             if (flags.subdirs) await mkdir(dir, { recursive: true });
-            await writeFileAtomic(join(dir, `${String(img.seed).padStart(6, '0')}.png`), pngOf(img));
+            const file = join(dir, `${String(img.seed).padStart(6, '0')}.png`);
+            await writeFileAtomic(file, pngOf(img));
+            if (img.classLabel !== null) labels[relative(flags.outdir, file).replaceAll('\\', '/')] = img.classLabel;
           }
           if (flags.npz || measureSeams) all.push(...images);
           if (flags.grid) gridImages.push(...images.slice(0, GRID_MAX - gridImages.length));
@@ -163,6 +166,7 @@ Examples:
       bar?.stop();
       await runner.release();
       if (flags.grid) await writeFileAtomic(join(flags.outdir, 'grid.png'), pngOf(imageGrid(gridImages)));
+      if (Object.keys(labels).length > 0) await writeFileAtomic(join(flags.outdir, 'labels.json'), new TextEncoder().encode(JSON.stringify(labels)));
       if (flags.npz) {
         const { width, height, channels } = all[0];
         const data = new Uint8Array(all.length * width * height * channels);

@@ -1,0 +1,55 @@
+// Image sets for lego eval: .npz arrays (as generate --npz and numpy write them) and labels files.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { zipSync } from 'fflate';
+import { describe, expect, it } from 'vitest';
+import { encodeNpyUint8, encodeNpzUint8 } from '../io/npz.js';
+import { labelsOf, openImageSet, parseLabelsJson } from './image-set.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'lego-image-set-'));
+
+describe('openImageSet (.npz)', () => {
+  it('reads arr_0 uint8 (N, H, W, C) as N images in HWC order', () => {
+    const data = Uint8Array.from({ length: 2 * 4 * 3 * 3 }, (_, i) => i);
+    const path = join(tmp, 'samples.npz');
+    writeFileSync(path, encodeNpzUint8(data, [2, 4, 3, 3]));
+    const set = openImageSet(path);
+    expect(set).toMatchObject({ count: 2, names: ['0', '1'], labels: null });
+    expect(set.image(1)).toMatchObject({ width: 3, height: 4, channels: 3 });
+    expect(set.image(1).data[0]).toBe(36);
+  });
+
+  it('reads (N, H, W) gray arrays from a compressed npz', () => {
+    const path = join(tmp, 'gray.npz');
+    writeFileSync(path, zipSync({ 'arr_0.npy': encodeNpyUint8(new Uint8Array(3 * 2 * 2).fill(7), [3, 2, 2]) }, { level: 6 }));
+    const set = openImageSet(path);
+    expect(set.count).toBe(3);
+    expect(set.image(2)).toEqual({ width: 2, height: 2, channels: 1, data: new Uint8Array(4).fill(7) });
+  });
+
+  it('rejects float arrays and files that are not npz, naming the file', () => {
+    const npy = encodeNpyUint8(new Uint8Array(8), [2, 2, 2]);
+    const at = new TextDecoder('latin1').decode(npy.subarray(0, 64)).indexOf('|u1');
+    npy.set(new TextEncoder().encode('<f4'), at); // same header, another dtype
+    const bad = join(tmp, 'float.npz');
+    writeFileSync(bad, zipSync({ 'arr_0.npy': npy }));
+    expect(() => openImageSet(bad)).toThrow(/float\.npz: arr_0\.npy: dtype <f4; expected uint8 images/);
+    writeFileSync(join(tmp, 'junk.npz'), 'not a zip');
+    expect(() => openImageSet(join(tmp, 'junk.npz'))).toThrow(/junk\.npz: cannot read as \.npz/);
+  });
+});
+
+describe('labels', () => {
+  it('by name (a bare name also matches in a sub-folder) or by index; -1 where missing', () => {
+    const set = { count: 3, names: ['000000/000001.png', '000002.png', '000003.png'] };
+    expect([...labelsOf(set, parseLabelsJson('{"000001.png": 4, "000002.png": 0}', 'l.json'))]).toEqual([4, 0, -1]);
+    expect([...labelsOf(set, parseLabelsJson('[1, 2]', 'l.json'))]).toEqual([1, 2, -1]);
+  });
+
+  it('errors name the file and the entry', () => {
+    expect(() => parseLabelsJson('{"a.png": 1.5}', 'l.json')).toThrow('l.json: class of a.png is 1.5; expected an integer >= 0');
+    expect(() => parseLabelsJson('{', 'l.json')).toThrow(/^l\.json: not JSON/);
+    expect(() => parseLabelsJson('3', 'l.json')).toThrow(/expected an object/);
+  });
+});
