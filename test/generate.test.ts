@@ -1,11 +1,8 @@
 // Sampling as users run it: determinism across batch sizes, real brick skipping, previews,
 // cancellation, canvases, and clean failures.
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { unzipSync } from 'fflate';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../src/diffusion/generate.js';
@@ -13,20 +10,10 @@ import { parseSkip } from '../src/diffusion/skip.js';
 import { saveCheckpoint } from '../src/io/checkpoint-file.js';
 import { LegoRunner } from '../src/lego/runner.js';
 import { tinyConfig, tinyWeights } from './helpers/tiny-model.js';
+import { lego } from './helpers/lego-cli.js';
 
-const bin = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'lego-generate-'));
 const network = join(tmp, 'tiny.safetensors');
-
-async function lego(...args: string[]) {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 beforeAll(async () => {
   await saveCheckpoint(network, tinyConfig, tinyWeights());

@@ -4,13 +4,13 @@ import { describe, expect, it } from 'vitest';
 import {
   concat, f32Storage, legoNetwork, pickle, randomWeights, snapshotPickle, torchZip, trainingStateObject, type Py,
 } from '../../test/torch-files.js';
-import { InputError } from '../errors.js';
 import type { LegoConfig } from '../lego/config.js';
 import { convertedTensors, readAuthorsCheckpoint, sniffFormat } from './authors-checkpoint.js';
 import { memorySource } from './byte-source.js';
 import { CHECKPOINT_FORMAT } from './checkpoint.js';
 import { serializeSafetensors, f32 } from './safetensors.js';
 import { TRAINING_STATE_FORMAT } from './training-state.js';
+import { inputError } from '../../test/helpers/input-error.js';
 
 /** A PR-style custom stack: unconditional, one channel, four bricks, mixed patches and heads, MLP ratio 2. */
 const custom: LegoConfig = {
@@ -27,18 +27,6 @@ const read = (bytes: Uint8Array, name = 'network-snapshot-000042.pkl') => readAu
 const bytesOf = (a: Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 /** Byte identity (vitest's deep equality is slow on large arrays). */
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
-
-function inputError(run: () => unknown, ...fragments: string[]): void {
-  let error: unknown;
-  try {
-    run();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(InputError);
-  expect((error as Error).message).not.toContain('\n');
-  for (const f of fragments) expect((error as Error).message).toContain(f);
-}
 
 describe('readAuthorsCheckpoint', () => {
   it('recovers a custom stack and every tensor from the pickled modules', async () => {

@@ -11,6 +11,7 @@ import { initWeights, parameterSpecs } from '../lego/model.js';
 import { CHECKPOINT_FORMAT, decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint-file.js';
 import { f32, parseSafetensors, serializeSafetensors, type TensorEntry } from './safetensors.js';
+import { inputError } from '../../test/helpers/input-error.js';
 
 const cfg: LegoConfig = {
   imgResolution: 8,
@@ -37,20 +38,6 @@ function rewrite(bytes: Uint8Array, edit: (entries: [string, TensorEntry][]) => 
 }
 
 /** The InputError `run` throws; checks it is one line and holds every fragment. */
-function inputError(run: () => unknown, ...fragments: string[]): string {
-  let error: unknown;
-  try {
-    run();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(InputError);
-  const message = (error as Error).message;
-  expect(message).not.toContain('\n');
-  for (const fragment of fragments) expect(message).toContain(fragment);
-  return message;
-}
-
 describe('encodeCheckpoint and decodeCheckpoint', () => {
   const weights = initWeights(cfg, 7);
   // Non-zero everywhere, and some awkward float values, so byte identity means something.

@@ -6,25 +6,12 @@ import { concat, Float, Global, ODict, Obj, pickle, PySet, Reduce, Tuple, type P
 import { InputError } from '../errors.js';
 import { ByteRange, memorySource } from './byte-source.js';
 import { isTuple, PickleObject, unpickle, type UnpickleOptions } from './pickle.js';
+import { inputError } from '../../test/helpers/input-error.js';
 
 const load = (bytes: Uint8Array, options?: UnpickleOptions) => unpickle(memorySource(bytes, 'test.pkl'), options).value;
 const text = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 
 /** The InputError `run` throws, checked to be one line holding every fragment. */
-function inputError(run: () => unknown, ...fragments: string[]): string {
-  let error: unknown;
-  try {
-    run();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(InputError);
-  const message = (error as Error).message;
-  expect(message).not.toContain('\n');
-  for (const fragment of fragments) expect(message).toContain(fragment);
-  return message;
-}
-
 describe('unpickle: values', () => {
   for (const protocol of [2, 4] as const) {
     it(`reads scalars, strings, containers and shared references (protocol ${protocol})`, () => {
