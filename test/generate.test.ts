@@ -52,6 +52,14 @@ describe('lego generate', () => {
     expect(calls[2]).toBe(8); // steps 0-3 only, two evaluations each
   });
 
+  it('without --network uses the embedded MNIST model', async () => {
+    const out = join(tmp, 'default');
+    const { code, stdout } = await lego('generate', '--seeds', '0-1', '--steps', '2', '--json', '--outdir', out);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout).network).toMatch(/models\/lego-mnist-32\.safetensors$/);
+    expect(readdirSync(out).sort()).toEqual(['000000.png', '000001.png', 'grid.png', 'labels.json']);
+  });
+
   it('refuses bad input before creating the output directory', async () => {
     const out = join(tmp, 'never');
     for (const args of [['--seeds', '1..3'], ['--class', '9'], ['--width', '24'], ['--skip', 'top:2'], ['--solver', 'rk4']]) {
