@@ -11,6 +11,7 @@ import {
   type StoredTensor, type TensorEntry,
 } from './safetensors.js';
 import { readSafetensorsFile, readSafetensorsHeaderFile, writeFileAtomic, writeSafetensorsFile } from './safetensors-file.js';
+import { inputError } from '../../test/helpers/input-error.js';
 
 const golden = fileURLToPath(new URL('../../../shared/golden/forward_pg3.safetensors', import.meta.url));
 
@@ -21,19 +22,6 @@ function rawFile(header: string | object, dataBytes = 0): Uint8Array {
   new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
   out.set(json, 8);
   return out;
-}
-
-function expectInputError(run: () => unknown, ...fragments: string[]): void {
-  let error: unknown;
-  try {
-    run();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(InputError);
-  const message = (error as Error).message;
-  for (const fragment of fragments) expect(message).toContain(fragment);
-  expect(message).not.toContain('\n');
 }
 
 describe('serialize and parse', () => {
@@ -145,68 +133,68 @@ describe('malformed files', () => {
   const tensor = (info: object, dataBytes = 16) => rawFile({ x: info }, dataBytes);
 
   it('rejects files too short for the header length', () => {
-    expectInputError(parse(new Uint8Array(3)), src, 'file is 3 bytes, too short');
+    inputError(parse(new Uint8Array(3)), src, 'file is 3 bytes, too short');
   });
 
   it('rejects a header length past the end of the file', () => {
     const bytes = new Uint8Array(2_100_000);
     new DataView(bytes.buffer).setBigUint64(0, 9_000_000_000_000_000n, true);
-    expectInputError(parse(bytes), 'net.safetensors: header length 9000000000000000 exceeds the file size (2.1 MB); truncated or not safetensors');
-    expectInputError(parse(rawFile('{}').subarray(0, 9)), src, 'header length 2 exceeds the file size (9 bytes)');
+    inputError(parse(bytes), 'net.safetensors: header length 9000000000000000 exceeds the file size (2.1 MB); truncated or not safetensors');
+    inputError(parse(rawFile('{}').subarray(0, 9)), src, 'header length 2 exceeds the file size (9 bytes)');
     const prefix = new Uint8Array(8);
     new DataView(prefix.buffer).setBigUint64(0, 200_000_000n, true);
-    expectInputError(() => parseSafetensorsHeader(prefix, src, 1e9), src, 'header length 200000000 exceeds the 100.0 MB limit');
+    inputError(() => parseSafetensorsHeader(prefix, src, 1e9), src, 'header length 200000000 exceeds the 100.0 MB limit');
   });
 
   it('rejects headers that are not UTF-8 JSON objects', () => {
     const bad = rawFile('{"x"}');
     bad.set([0xff, 0xfe], 9);
-    expectInputError(parse(bad), src, 'not valid UTF-8 JSON');
-    expectInputError(parse(rawFile('{not json')), src, 'not valid UTF-8 JSON');
-    expectInputError(parse(rawFile('{\n  "x": \n}')), src, 'not valid UTF-8 JSON');
-    expectInputError(parse(rawFile('[1, 2]')), src, 'not a JSON object');
-    expectInputError(parse(rawFile({ x: 3 })), src, 'tensor "x" is a number');
+    inputError(parse(bad), src, 'not valid UTF-8 JSON');
+    inputError(parse(rawFile('{not json')), src, 'not valid UTF-8 JSON');
+    inputError(parse(rawFile('{\n  "x": \n}')), src, 'not valid UTF-8 JSON');
+    inputError(parse(rawFile('[1, 2]')), src, 'not a JSON object');
+    inputError(parse(rawFile({ x: 3 })), src, 'tensor "x" is a number');
   });
 
   it('rejects unknown dtypes, naming the tensor', () => {
-    expectInputError(parse(tensor({ dtype: 'U32', shape: [4], data_offsets: [0, 16] })), src, 'tensor "x"', '"U32"', 'F64, F32');
+    inputError(parse(tensor({ dtype: 'U32', shape: [4], data_offsets: [0, 16] })), src, 'tensor "x"', '"U32"', 'F64, F32');
   });
 
   it('rejects shapes that are not non-negative integers', () => {
     for (const shape of [[-1], [1.5], '4', [4, null]]) {
-      expectInputError(parse(tensor({ dtype: 'F32', shape, data_offsets: [0, 16] })), src, 'tensor "x"', 'shape');
+      inputError(parse(tensor({ dtype: 'F32', shape, data_offsets: [0, 16] })), src, 'tensor "x"', 'shape');
     }
   });
 
   it('rejects bad data_offsets, naming the tensor and both numbers', () => {
-    expectInputError(parse(tensor({ dtype: 'F32', shape: [4], data_offsets: [8, 4] })), src, 'tensor "x"', '[8,4]', 'begin <= end');
-    expectInputError(parse(tensor({ dtype: 'F32', shape: [4], data_offsets: [0] })), src, 'tensor "x"', 'data_offsets');
-    expectInputError(parse(tensor({ dtype: 'F32', shape: [100], data_offsets: [0, 400] })), src, 'tensor "x"', '[0, 400]', '(16 bytes)');
-    expectInputError(parse(tensor({ dtype: 'F32', shape: [2, 2], data_offsets: [0, 12] })), src, 'tensor "x" holds 12 bytes but F32 [2, 2] needs 16');
+    inputError(parse(tensor({ dtype: 'F32', shape: [4], data_offsets: [8, 4] })), src, 'tensor "x"', '[8,4]', 'begin <= end');
+    inputError(parse(tensor({ dtype: 'F32', shape: [4], data_offsets: [0] })), src, 'tensor "x"', 'data_offsets');
+    inputError(parse(tensor({ dtype: 'F32', shape: [100], data_offsets: [0, 400] })), src, 'tensor "x"', '[0, 400]', '(16 bytes)');
+    inputError(parse(tensor({ dtype: 'F32', shape: [2, 2], data_offsets: [0, 12] })), src, 'tensor "x" holds 12 bytes but F32 [2, 2] needs 16');
   });
 
   it('rejects overlapping tensors but accepts gaps', () => {
     const f32At = (begin: number) => ({ dtype: 'F32', shape: [4], data_offsets: [begin, begin + 16] });
-    expectInputError(parse(rawFile({ a: f32At(0), b: f32At(8) }, 24)), src, '"a" [0, 16)', '"b" [8, 24)', 'overlap');
+    inputError(parse(rawFile({ a: f32At(0), b: f32At(8) }, 24)), src, '"a" [0, 16)', '"b" [8, 24)', 'overlap');
     const gappy = parseSafetensors(rawFile({ b: f32At(24), a: f32At(0) }, 48), src);
     expect([...gappy.tensors.keys()]).toEqual(['a', 'b']);
     expect(gappy.tensors.get('b')!.data.length).toBe(16);
   });
 
   it('rejects __metadata__ that is not a string map', () => {
-    expectInputError(parse(rawFile({ __metadata__: { step: 100 } })), src, '__metadata__ key "step" is a number');
-    expectInputError(parse(rawFile({ __metadata__: ['a'] })), src, '__metadata__ is an array');
+    inputError(parse(rawFile({ __metadata__: { step: 100 } })), src, '__metadata__ key "step" is a number');
+    inputError(parse(rawFile({ __metadata__: ['a'] })), src, '__metadata__ is an array');
   });
 
   it('rejects stored tensors whose byte count does not match the shape', () => {
-    expectInputError(() => toFloat32({ dtype: 'F32', shape: [3], data: new Uint8Array(8) }, 'w'), 'tensor "w" holds 8 bytes but F32 [3] needs 12');
+    inputError(() => toFloat32({ dtype: 'F32', shape: [3], data: new Uint8Array(8) }, 'w'), 'tensor "w" holds 8 bytes but F32 [3] needs 12');
   });
 
   it('parses a header from a prefix of the file, checking offsets against the full size', () => {
     const bytes = serializeSafetensors([['x', f32([4], new Float32Array(4))]]);
     const { dataOffset } = parseSafetensorsHeader(bytes, src);
     expect(parseSafetensorsHeader(bytes.subarray(0, dataOffset), src, bytes.length).tensors.get('x')).toEqual({ dtype: 'F32', shape: [4], begin: 0, end: 16 });
-    expectInputError(() => parseSafetensorsHeader(bytes.subarray(0, dataOffset), src, dataOffset + 8), src, 'tensor "x"', '(8 bytes)');
+    inputError(() => parseSafetensorsHeader(bytes.subarray(0, dataOffset), src, dataOffset + 8), src, 'tensor "x"', '(8 bytes)');
   });
 });
 

@@ -3,25 +3,13 @@
 import { describe, expect, it } from 'vitest';
 import { zipSync } from 'fflate';
 import { concat, f32Storage, legacyStream, pickle, Reduce, Global, Tuple, tensor, torchZip, type Py, type StorageData, type StorageMode } from '../../test/torch-files.js';
-import { InputError } from '../errors.js';
 import { memorySource } from './byte-source.js';
 import { loadTorch, tensorScalar, tensorToFloat32, TorchTensor } from './torch-load.js';
 import { readZipDirectory, zipEntryRange } from './zip.js';
+import { inputError } from '../../test/helpers/input-error.js';
 
 const data = Float32Array.from({ length: 12 }, (_, i) => i * 1.5 - 3);
 const source = (bytes: Uint8Array, name = 'state.pt') => memorySource(bytes, name);
-
-function expectInputError(run: () => unknown, ...fragments: string[]): void {
-  let error: unknown;
-  try {
-    run();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(InputError);
-  expect((error as Error).message).not.toContain('\n');
-  for (const f of fragments) expect((error as Error).message).toContain(f);
-}
 
 /** Build a file of each container holding {w: tensor [3, 4], s: a 0-d tensor}. */
 function files(storage: StorageData = f32Storage(data), layout: { stride?: number[]; offset?: number; shape?: number[] } = {}): Record<string, Uint8Array> {
@@ -81,21 +69,21 @@ describe('loadTorch', () => {
   });
 
   it('refuses a tensor reaching past its storage', () => {
-    expectInputError(() => loadTorch(source(files(f32Storage(data), { shape: [4, 4] }).zip)), 'reaches past its storage of 12 elements');
+    inputError(() => loadTorch(source(files(f32Storage(data), { shape: [4, 4] }).zip)), 'reaches past its storage of 12 elements');
   });
 
   it('names a storage entry missing from the archive', () => {
     const zip = readZipDirectory(source(files().zip));
     const kept: Record<string, Uint8Array> = {};
     for (const [name, entry] of zip) if (!name.endsWith('data/0')) kept[name] = zipEntryRange(source(files().zip), entry).bytes().slice();
-    expectInputError(() => loadTorch(source(zipSync(kept, { level: 0 }))), 'state.pt', 'training-state/data/0 is not in the archive');
+    inputError(() => loadTorch(source(zipSync(kept, { level: 0 }))), 'state.pt', 'training-state/data/0 is not in the archive');
   });
 
   it('refuses big-endian files and unknown containers', () => {
     const bigEndian = zipSync({ 'a/data.pkl': concat(pickle(1, 2)), 'a/byteorder': new TextEncoder().encode('big') }, { level: 0 });
-    expectInputError(() => loadTorch(source(bigEndian)), 'big-endian');
-    expectInputError(() => loadTorch(source(new TextEncoder().encode('hello world'))), 'state.pt: not a pickle', '68 65 6c 6c');
-    expectInputError(() => loadTorch(source(zipSync({ 'x.txt': new Uint8Array(3) }))), 'without data.pkl');
+    inputError(() => loadTorch(source(bigEndian)), 'big-endian');
+    inputError(() => loadTorch(source(new TextEncoder().encode('hello world'))), 'state.pt: not a pickle', '68 65 6c 6c');
+    inputError(() => loadTorch(source(zipSync({ 'x.txt': new Uint8Array(3) }))), 'without data.pkl');
   });
 
   it('reads deflated entries too (fflate)', () => {
@@ -110,6 +98,6 @@ describe('loadTorch', () => {
     const fromBytes = (bytes: Uint8Array) => new Reduce(new Global('torch.storage', '_load_from_bytes'), new Tuple([bytes]));
     const innermost = concat(legacyStream([['0', f32Storage(data)]], null));
     const nested = fromBytes(concat(legacyStream([], fromBytes(innermost))));
-    expectInputError(() => loadTorch(source(concat(pickle(nested)))), 'state.pt', 'a storage inside a storage');
+    inputError(() => loadTorch(source(concat(pickle(nested)))), 'state.pt', 'a storage inside a storage');
   });
 });
