@@ -6,25 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InputError } from '../errors.js';
-import type { LegoConfig } from '../lego/config.js';
 import { initWeights, parameterSpecs } from '../lego/model.js';
 import { CHECKPOINT_FORMAT, decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint-file.js';
 import { f32, parseSafetensors, serializeSafetensors, type TensorEntry } from './safetensors.js';
 import { inputError } from '../../test/helpers/input-error.js';
+import { twoBrickConfig } from '../../test/helpers/tiny-model.js';
 
-const cfg: LegoConfig = {
-  imgResolution: 8,
-  imgChannels: 1,
-  labelDim: 3,
-  hiddenSize: 16,
-  mlpRatio: 4,
-  sigmaData: 0.5,
-  bricks: [
-    { resolution: 4, patchSize: 2, heads: 2, depth: 1 },
-    { resolution: 8, patchSize: 4, heads: 2, depth: 1 },
-  ],
-};
+const cfg = twoBrickConfig;
 const src = 'net.safetensors';
 
 /** Bytes of a Float32Array, for byte-exact comparison (NaN payloads and -0 included). */

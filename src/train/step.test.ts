@@ -5,7 +5,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grad } from '../graph/grad.js';
 import { Graph, type Value } from '../graph/ops.js';
-import type { LegoConfig } from '../lego/config.js';
 import { initWeights, parameterSpecs, type Weights } from '../lego/model.js';
 import { modelParams } from '../lego/stack.js';
 import { Rng } from '../random.js';
@@ -14,19 +13,9 @@ import { sanitizeGradient } from './adam.js';
 import { legoLoss } from './loss.js';
 import { TrainStep, type StepBatch } from './step.js';
 import { TrainState } from './state.js';
+import { twoBrickConfig } from '../../test/helpers/tiny-model.js';
 
-const cfg: LegoConfig = {
-  imgResolution: 8,
-  imgChannels: 1,
-  labelDim: 3,
-  hiddenSize: 16,
-  mlpRatio: 4,
-  sigmaData: 0.5,
-  bricks: [
-    { resolution: 4, patchSize: 2, heads: 2, depth: 1 },
-    { resolution: 8, patchSize: 4, heads: 2, depth: 1 },
-  ],
-};
+const cfg = twoBrickConfig;
 const BATCH = 2;
 const THREADS = 1;
 /** torch.optim.Adam defaults, as the authors train. */

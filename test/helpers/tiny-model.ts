@@ -1,4 +1,5 @@
-// A tiny three-brick conditional stack with non-trivial random weights, for sampling tests.
+// Tiny stacks for tests: a three-brick conditional one with non-trivial random weights (sampling), and a
+// two-brick one (formats, training steps).
 import { initWeights, type Weights } from '../../src/lego/model.js';
 import type { LegoConfig } from '../../src/lego/config.js';
 import { Rng } from '../../src/random.js';
@@ -9,6 +10,15 @@ export const tinyConfig: LegoConfig = {
     { resolution: 4, patchSize: 2, heads: 2, depth: 1 },
     { resolution: 8, patchSize: 2, heads: 2, depth: 1 },
     { resolution: 16, patchSize: 4, heads: 2, depth: 1 },
+  ],
+};
+
+/** A two-brick 8x8 gray stack with 3 classes: the smallest that has every kind of parameter. */
+export const twoBrickConfig: LegoConfig = {
+  imgResolution: 8, imgChannels: 1, labelDim: 3, hiddenSize: 16, mlpRatio: 4, sigmaData: 0.5,
+  bricks: [
+    { resolution: 4, patchSize: 2, heads: 2, depth: 1 },
+    { resolution: 8, patchSize: 4, heads: 2, depth: 1 },
   ],
 };
 
