@@ -8,6 +8,7 @@ import { inspectCommand } from './commands/inspect.js';
 import { datasetCommand } from './commands/dataset.js';
 import { evalCommand } from './commands/eval.js';
 import { generateCommand } from './commands/generate.js';
+import { serveCommand } from './commands/serve.js';
 import { trainCommand } from './commands/train.js';
 import { verifyReferenceCommand } from './commands/verify-reference.js';
 
@@ -16,7 +17,7 @@ const program = new Command('lego')
   .version('0.1.0')
   .showHelpAfterError()
   .exitOverride();
-for (const command of [generateCommand(), trainCommand(), verifyReferenceCommand(), benchCommand(), datasetCommand(), evalCommand(), convertCommand(), inspectCommand()]) program.addCommand(command.exitOverride());
+for (const command of [generateCommand(), trainCommand(), verifyReferenceCommand(), benchCommand(), datasetCommand(), evalCommand(), convertCommand(), inspectCommand(), serveCommand()]) program.addCommand(command.exitOverride());
 
 try {
   await program.parseAsync(process.argv);

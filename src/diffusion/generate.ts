@@ -88,8 +88,8 @@ export function generateProblem(cfg: LegoConfig, options: GenerateOptions): stri
   return null;
 }
 
-/** EDM's conversion: clip(x * 127.5 + 128, 0, 255), truncated; CHW float64 -> HWC uint8. */
-export function toUint8Image(x: Float64Array, offset: number, channels: number, height: number, width: number): Uint8Array {
+/** EDM's conversion: clip(x * 127.5 + 128, 0, 255), truncated; CHW floats -> HWC uint8. */
+export function toUint8Image(x: ArrayLike<number>, offset: number, channels: number, height: number, width: number): Uint8Array {
   const out = new Uint8Array(channels * height * width);
   const plane = height * width;
   for (let c = 0; c < channels; c++) {

@@ -9,7 +9,9 @@ export type SkipSchedule =
   /** Drop the last brick for the first `fraction` of the steps (PR: the last, local brick at high noise). */
   | { kind: 'last'; fraction: number }
   /** Steps whose sigma lies in [sigmaLo, sigmaHi] stop after `stopAfter`; others run every brick. */
-  | { kind: 'ranges'; ranges: { sigmaLo: number; sigmaHi: number; stopAfter: number }[] };
+  | { kind: 'ranges'; ranges: { sigmaLo: number; sigmaHi: number; stopAfter: number }[] }
+  /** Step i stops after brick `stopAfter[i]`; null (or past the end): every brick. The web app's brick dial. */
+  | { kind: 'steps'; stopAfter: readonly (number | null)[] };
 
 export const SKIP_SYNTAX = 'none, top:F, last:F (F in [0, 1]) or sigma ranges like 0-1:1,1-80:2 (LO-HI:BRICK)';
 
@@ -41,6 +43,10 @@ export function skipProblem(schedule: SkipSchedule, bricks: number): string | nu
     const bad = schedule.ranges.find((r) => r.stopAfter >= bricks);
     if (bad) return `brick ${bad.stopAfter} does not exist (the stack has bricks 0..${bricks - 1})`;
   }
+  if (schedule.kind === 'steps') {
+    const bad = schedule.stopAfter.find((k) => k !== null && !(Number.isInteger(k) && k >= 0 && k < bricks));
+    if (bad !== undefined) return `brick ${bad} does not exist (the stack has bricks 0..${bricks - 1})`;
+  }
   return null;
 }
 
@@ -55,5 +61,7 @@ export function stopAfterAt(schedule: SkipSchedule, step: number, steps: number,
       return step < Math.round(schedule.fraction * steps) ? bricks - 2 : undefined;
     case 'ranges':
       return schedule.ranges.find((r) => sigma >= r.sigmaLo && sigma <= r.sigmaHi)?.stopAfter;
+    case 'steps':
+      return schedule.stopAfter[step] ?? undefined;
   }
 }

@@ -2,6 +2,7 @@
 // stopping after brick k runs exactly bricks 0..k and a bigger canvas only changes the tile count.
 // The glue between bricks (preconditioning, guidance) is a few elementwise loops here.
 import { Graph, type Value } from '../graph/ops.js';
+import { countFlops } from '../graph/flops.js';
 import { Executable, type HostTensor } from '../runtime/executable.js';
 import { canvasProblem, type LegoConfig } from './config.js';
 import { coordinatePlanes, type CoordMode } from './coords.js';
@@ -120,6 +121,11 @@ export class LegoRunner {
       }
     }
     return out;
+  }
+
+  /** FLOPs of one call of each brick on an n-image batch and a canvas, counted from its graph (nothing is compiled). */
+  brickFlops(n: number, height: number, width: number): number[] {
+    return this.config.bricks.map((_, k) => countFlops(Object.values(this.brickGraph(k, n, height, width))));
   }
 
   /** Release every compiled graph. */

@@ -1,6 +1,8 @@
-// A compiled graph: ONNX Runtime (onnxruntime-node) session over a serialised graph. This is the
-// only module that imports onnxruntime; everything above it speaks Float32Array and shapes.
-import ort from 'onnxruntime-node';
+// A compiled graph: an ONNX Runtime session over a serialised graph. runtime/ is the only layer that
+// imports onnxruntime (ort.ts natively, ort-web.ts in the browser); everything above it speaks
+// Float32Array and shapes.
+import type { InferenceSession, Tensor } from 'onnxruntime-common';
+import { ort, preallocatedOutputs, sessionOptions } from './ort.js';
 import { countFlops } from '../graph/flops.js';
 import { toOnnx } from '../graph/onnx.js';
 import type { Shape, Value } from '../graph/ops.js';
@@ -20,7 +22,7 @@ export type HostTensor = Float32Array | BigInt64Array;
 /** A graph compiled for one set of input shapes; run it with named arrays. */
 export class Executable {
   private constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly session: InferenceSession,
     readonly inputShapes: ReadonlyMap<string, Shape>,
     readonly outputShapes: ReadonlyMap<string, Shape>,
     readonly name: string,
@@ -31,15 +33,7 @@ export class Executable {
   static async compile(outputs: Record<string, Value>, options: ExecutableOptions = {}): Promise<Executable> {
     const name = options.name ?? 'graph';
     const bytes = toOnnx(outputs, name);
-    const session = await ort.InferenceSession.create(bytes, {
-      graphOptimizationLevel: 'all',
-      executionMode: 'sequential',
-      // Measured on lego_S_PG_64, batch 8: without the memory pattern a forward is 8% faster and a
-      // training step peaks at 6.0 GB instead of 8.7 GB (the pattern block comes on top of the arena).
-      enableMemPattern: false,
-      ...(options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
-      ...(options.profilePrefix ? { enableProfiling: true, profileFilePrefix: options.profilePrefix } : {}),
-    });
+    const session = await ort.InferenceSession.create(bytes, sessionOptions(options));
     const graph = Object.values(outputs)[0].graph;
     const inputShapes = new Map<string, Shape>();
     for (const n of session.inputNames) {
@@ -61,7 +55,7 @@ export class Executable {
    * ONNX Runtime then writes in place (no allocation per step).
    */
   async run(feeds: Record<string, HostTensor>, into: Record<string, Float32Array> = {}): Promise<Record<string, Float32Array>> {
-    const ortFeeds: Record<string, ort.Tensor> = {};
+    const ortFeeds: Record<string, Tensor> = {};
     for (const [n, shape] of this.inputShapes) {
       const data = feeds[n];
       if (!data) throw new Error(`internal: ${this.name}: missing input ${n}`);
@@ -69,11 +63,18 @@ export class Executable {
       if (data.length !== size) throw new Error(`internal: ${this.name}: input ${n} has ${data.length} values, shape [${shape}] needs ${size}`);
       ortFeeds[n] = new ort.Tensor(data instanceof BigInt64Array ? 'int64' : 'float32', data, [...shape]);
     }
-    const fetches: Record<string, ort.Tensor | null> = {};
-    for (const [n, shape] of this.outputShapes) fetches[n] = into[n] ? new ort.Tensor('float32', into[n], [...shape]) : null;
+    const fetches: Record<string, Tensor | null> = {};
+    for (const [n, shape] of this.outputShapes) {
+      fetches[n] = preallocatedOutputs && into[n] ? new ort.Tensor('float32', into[n], [...shape]) : null;
+    }
     const result = await this.session.run(ortFeeds, fetches);
     const out: Record<string, Float32Array> = {};
-    for (const n of this.outputShapes.keys()) out[n] = into[n] ?? (result[n].data as Float32Array);
+    for (const n of this.outputShapes.keys()) {
+      const data = result[n].data as Float32Array;
+      const target = into[n];
+      if (target && !(target.buffer === data.buffer && target.byteOffset === data.byteOffset)) target.set(data);
+      out[n] = target ?? data;
+    }
     return out;
   }
 

@@ -1,0 +1,113 @@
+// `lego serve`: the web app (dist/web), ONNX Runtime Web's files and one model, from localhost, with the
+// cross-origin-isolation headers multi-threaded WebAssembly needs. Everything is local: the page works
+// with the network unplugged.
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
+import { dirname, extname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The built page: dist/web next to dist/server. */
+export const WEB_ROOT = fileURLToPath(new URL('../web/', import.meta.url));
+
+/** The only ONNX Runtime Web files the page loads: its ES module and the WebAssembly (with WebGPU) it fetches. */
+const ORT_FILES = new Set(['ort.bundle.min.mjs', 'ort-wasm-simd-threaded.jsep.wasm', 'ort-wasm-simd-threaded.jsep.mjs']);
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json',
+  '.wasm': 'application/wasm',
+  '.png': 'image/png',
+  '.safetensors': 'application/octet-stream',
+};
+
+export interface WebServerOptions {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** The model the page preloads, as a lego-diffusion safetensors checkpoint. */
+  model: Uint8Array;
+}
+
+export interface WebServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+function ortDirectory(): string {
+  // The package's Node entry lives in its dist/, beside the browser files.
+  return dirname(createRequire(import.meta.url).resolve('onnxruntime-web'));
+}
+
+/** A file under `root`, or null for paths that leave it. */
+function within(root: string, path: string): string | null {
+  const full = normalize(join(root, path));
+  return full.startsWith(root.endsWith(sep) ? root : root + sep) ? full : null;
+}
+
+export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
+  const ortDir = ortDirectory();
+  const cache = new Map<string, Buffer>();
+  const read = async (file: string) => {
+    let bytes = cache.get(file);
+    if (!bytes) cache.set(file, (bytes = await readFile(file)));
+    return bytes;
+  };
+
+  async function resolve(pathname: string): Promise<{ bytes: Uint8Array; type: string } | null> {
+    if (pathname === '/model.safetensors') return { bytes: options.model, type: TYPES['.safetensors'] };
+    if (pathname.startsWith('/ort/')) {
+      const name = pathname.slice('/ort/'.length);
+      return ORT_FILES.has(name) ? { bytes: await read(join(ortDir, name)), type: TYPES[extname(name)] } : null;
+    }
+    const file = within(WEB_ROOT, pathname === '/' ? 'index.html' : decodeURIComponent(pathname));
+    const type = file ? TYPES[extname(file)] : undefined;
+    if (!file || !type) return null;
+    try {
+      return { bytes: await read(file), type };
+    } catch {
+      return null;
+    }
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Cross-origin isolation (SharedArrayBuffer for WebAssembly threads).
+    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+    res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+    res.setHeader('Cache-Control', 'no-cache');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { Allow: 'GET, HEAD' }).end();
+      return;
+    }
+    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const found = await resolve(pathname);
+    if (!found) {
+      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`not found: ${pathname}\n`);
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': found.type, 'Content-Length': found.bytes.length });
+    res.end(req.method === 'HEAD' ? undefined : found.bytes);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: Error) => {
+      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end(`internal error: ${e.message}\n`);
+    });
+  });
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(options.port, options.host, () => ok());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return {
+    url: `http://${host}:${port}/`,
+    close: () => new Promise<void>((ok) => server.close(() => ok())),
+  };
+}

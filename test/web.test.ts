@@ -1,0 +1,139 @@
+// The web app end to end: `lego serve`, Debian's chromium driven by playwright-core, the page generating
+// what the CLI generates. Needs /usr/bin/chromium (.ci/run installs it); LEGO_SKIP_BROWSER_TESTS=1 skips.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodePng } from '../src/data/png.js';
+import { legoBin, runLego } from './helpers/lego-cli.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const skip = process.env.LEGO_SKIP_BROWSER_TESTS === '1';
+
+describe.skipIf(skip)('the web app in a browser', () => {
+  let server: ChildProcess;
+  let url: string;
+  let browser: Browser;
+  let dir: string;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) or set LEGO_SKIP_BROWSER_TESTS=1`);
+    dir = await mkdtemp(join(tmpdir(), 'lego-web-'));
+    server = spawn(process.execPath, [legoBin, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    url = await new Promise<string>((ok, fail) => {
+      let seen = '';
+      server.stdout!.on('data', (d: Buffer) => {
+        seen += String(d);
+        const m = /http:\/\/\S+\//.exec(seen);
+        if (m) ok(m[0]);
+      });
+      server.once('exit', (code) => fail(new Error(`lego serve exited with ${code}`)));
+    });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    server?.kill();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  /** A page with the embedded model loaded; console errors and page errors are collected. */
+  async function openPage(): Promise<{ page: Page; errors: string[] }> {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const errors: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(url);
+    await page.waitForFunction(() => !(document.getElementById('generate') as HTMLButtonElement).disabled, null, { timeout: 60_000 });
+    return { page, errors };
+  }
+
+  const finished = (page: Page) =>
+    page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state ?? ''), null, { timeout: 120_000 });
+
+  it('generates class 3, seed 0, 12 steps: the CLI\'s image, with no console errors', async () => {
+    const cli = await runLego(['generate', '--seeds', '0', '--class', '3', '--steps', '12', '--outdir', dir, '--no-grid']);
+    expect(cli.code, cli.stderr).toBe(0);
+    const expected = decodePng(await readFile(join(dir, '000000.png')), '000000.png');
+
+    const { page, errors } = await openPage();
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    await page.selectOption('#class', '3');
+    await page.fill('#seed', '0');
+    await page.fill('#steps', '12');
+    await page.focus('#generate');
+    await page.keyboard.press('Enter');
+    await finished(page);
+    expect(await page.textContent('#form-problem')).toBe('');
+    expect(await page.textContent('#status')).toMatch(/^Done in .* \(seed 0, class 3\)/);
+    const canvas = await page.evaluate(() => {
+      const c = document.getElementById('output') as HTMLCanvasElement;
+      const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      return { width: c.width, height: c.height, red: Array.from(data.filter((_, i) => i % 4 === 0)) };
+    });
+    expect([canvas.width, canvas.height]).toEqual([expected.width, expected.height]);
+    const diff = canvas.red.reduce((s, v, i) => s + Math.abs(v - expected.data[i]), 0) / canvas.red.length;
+    expect(diff).toBeLessThan(2);
+    // 12 steps of Heun: 23 evaluations of every brick, one row per step.
+    expect(await page.locator('#brick-table tbody tr').count()).toBe(3);
+    expect(await page.locator('#step-table tbody tr').count()).toBe(12);
+    if (process.env.LEGO_UPDATE_SCREENSHOT === '1') await page.screenshot({ path: 'docs/web-app.png', fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 180_000);
+
+  it('labels every control and reaches each one with the keyboard', async () => {
+    const { page, errors } = await openPage();
+    const unlabelled = await page.evaluate(() =>
+      [...document.querySelectorAll('input, select, button, textarea')]
+        .filter((el) => {
+          const labels = (el as HTMLInputElement).labels;
+          const text = el.tagName === 'BUTTON' ? el.textContent?.trim() : '';
+          return !(labels && labels.length > 0) && !el.getAttribute('aria-label') && !text;
+        })
+        .map((el) => el.id || el.outerHTML),
+    );
+    expect(unlabelled).toEqual([]);
+    const enabled = await page.evaluate(() =>
+      [...document.querySelectorAll('input, select, button')].filter((el) => !(el as HTMLInputElement).disabled).map((el) => el.id),
+    );
+    const reached = new Set<string>();
+    for (let i = 0; i < 40; i++) {
+      await page.keyboard.press('Tab');
+      reached.add(await page.evaluate(() => document.activeElement?.id ?? ''));
+    }
+    expect(enabled.filter((id) => !reached.has(id))).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it('skips bricks as the dial says, predicts the saving, and cancels with Escape', async () => {
+    const { page, errors } = await openPage();
+    await page.fill('#steps', '12');
+    await page.selectOption('#skip-mode', 'top');
+    await page.locator('#skip-fraction').fill('0.5');
+    expect(await page.textContent('#dial-summary')).toMatch(/\d+% saved/);
+    await page.press('#steps', 'Enter'); // submits the form
+    await finished(page);
+    // Heun, 12 steps: 23 evaluations; the last 6 steps (11 evaluations) stop before brick 2.
+    const calls = await page.locator('#brick-table tbody tr td:nth-child(2)').allTextContents();
+    expect(calls).toEqual(['23', '23', '12']);
+    expect(await page.textContent('#dial-summary')).toMatch(/s of brick time instead of/);
+
+    await page.fill('#steps', '200');
+    await page.press('#steps', 'Enter');
+    await page.waitForFunction(() => document.querySelectorAll('#step-table tbody tr').length >= 1, null, { timeout: 60_000 });
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => document.getElementById('status')!.textContent === 'Cancelled.', null, { timeout: 30_000 });
+    expect(await page.isEnabled('#generate')).toBe(true);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 180_000);
+});
