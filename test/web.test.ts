@@ -2,12 +2,13 @@
 // what the CLI generates. Needs /usr/bin/chromium (.ci/run installs it); LEGO_SKIP_BROWSER_TESTS=1 skips.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePng } from '../src/data/png.js';
+import { DEFAULT_MODEL } from '../src/cli/network.js';
 import { legoBin, runLego } from './helpers/lego-cli.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -84,10 +85,48 @@ describe.skipIf(skip)('the web app in a browser', () => {
     // 12 steps of Heun: 23 evaluations of every brick, one row per step.
     expect(await page.locator('#brick-table tbody tr').count()).toBe(3);
     expect(await page.locator('#step-table tbody tr').count()).toBe(12);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+    expect(download.suggestedFilename()).toBe('lego-seed0-class3.png');
+    const saved = decodePng(await readFile((await download.path())!), 'download');
+    expect(saved.data.reduce((s, v, i) => s + Math.abs(v - expected.data[i]), 0) / saved.data.length).toBeLessThan(2);
     if (process.env.LEGO_UPDATE_SCREENSHOT === '1') await page.screenshot({ path: 'docs/web-app.png', fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
   }, 180_000);
+
+  it('opens a snapshot from disk, names a bad one, and draws a wider canvas', async () => {
+    const { page, errors } = await openPage();
+    await writeFile(join(dir, 'broken.safetensors'), 'not a checkpoint');
+    await page.setInputFiles('#model-file', join(dir, 'broken.safetensors'));
+    await page.waitForFunction(() => document.getElementById('form-problem')!.textContent !== '', null, { timeout: 30_000 });
+    expect(await page.textContent('#form-problem')).toContain('broken.safetensors');
+    await page.setInputFiles('#model-file', DEFAULT_MODEL);
+    await page.waitForFunction(() => document.getElementById('model-info')!.textContent!.startsWith('lego-mnist-32.safetensors:'), null, { timeout: 30_000 });
+    await page.fill('#width', '64');
+    await page.fill('#steps', '3');
+    await page.check('#wrap');
+    await page.click('#generate');
+    await finished(page);
+    expect(await page.evaluate(() => document.body.dataset.state)).toBe('done');
+    expect(await page.evaluate(() => [(document.getElementById('output') as HTMLCanvasElement).width, (document.getElementById('output') as HTMLCanvasElement).height])).toEqual([64, 32]);
+    await page.fill('#width', '40');
+    expect(await page.textContent('#form-problem')).toMatch(/^Canvas: /);
+    expect(await page.isDisabled('#generate')).toBe(true);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it('serves only its own files, with the isolation headers', async () => {
+    const index = await fetch(url);
+    expect(index.headers.get('cross-origin-opener-policy')).toBe('same-origin');
+    expect(index.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
+    expect((await fetch(new URL('ort/ort-wasm-simd-threaded.jsep.wasm', url))).headers.get('content-type')).toBe('application/wasm');
+    expect((await fetch(new URL('ort/package.json', url))).status).toBe(404);
+    expect((await fetch(new URL('%2e%2e/cli/main.js', url))).status).toBe(404);
+    expect((await fetch(url, { method: 'POST' })).status).toBe(405);
+    const model = new Uint8Array(await (await fetch(new URL('model.safetensors', url))).arrayBuffer());
+    expect(model.length).toBeGreaterThan(1_000_000);
+  });
 
   it('labels every control and reaches each one with the keyboard', async () => {
     const { page, errors } = await openPage();
