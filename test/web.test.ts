@@ -128,6 +128,42 @@ describe.skipIf(skip)('the web app in a browser', () => {
     expect(model.length).toBeGreaterThan(1_000_000);
   });
 
+  it('runs on WebGPU (SwiftShader, the software adapter) and matches the CLI', async () => {
+    // Chromium's software WebGPU: slow (about 10 s per evaluation here), so two steps only.
+    const gpuBrowser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--no-first-run', '--disable-background-networking',
+        '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan', '--use-angle=swiftshader'],
+    });
+    try {
+      const cli = await runLego(['generate', '--seeds', '5', '--class', '7', '--steps', '2', '--outdir', join(dir, 'gpu'), '--no-grid']);
+      expect(cli.code, cli.stderr).toBe(0);
+      const expected = decodePng(await readFile(join(dir, 'gpu', '000005.png')), '000005.png');
+      const page = await gpuBrowser.newPage();
+      const errors: string[] = [];
+      page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(url);
+      await page.selectOption('#provider', 'webgpu');
+      await page.waitForFunction(() => !(document.getElementById('generate') as HTMLButtonElement).disabled, null, { timeout: 60_000 });
+      expect(await page.textContent('#engine-info')).toBe('Running on WebGPU.');
+      await page.selectOption('#class', '7');
+      await page.fill('#seed', '5');
+      await page.fill('#steps', '2');
+      await page.click('#generate');
+      await finished(page);
+      expect(await page.textContent('#form-problem')).toBe('');
+      const red = await page.evaluate(() => {
+        const c = document.getElementById('output') as HTMLCanvasElement;
+        return Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data.filter((_, i) => i % 4 === 0));
+      });
+      expect(red.reduce((sum, v, i) => sum + Math.abs(v - expected.data[i]), 0) / red.length).toBeLessThan(2);
+      expect(errors).toEqual([]);
+    } finally {
+      await gpuBrowser.close();
+    }
+  }, 240_000);
+
   it('labels every control and reaches each one with the keyboard', async () => {
     const { page, errors } = await openPage();
     const unlabelled = await page.evaluate(() =>
