@@ -37,10 +37,17 @@ describe('lego generate', () => {
     const { code } = await lego('generate', '--network', network, '--seeds', '3-7', '--steps', '3', '--npz', '--outdir', out);
     expect(code).toBe(0);
     expect(existsSync(join(out, 'grid.png'))).toBe(true);
-    const npy = unzipSync(readFileSync(join(out, 'samples.npz')))['arr_0.npy'];
+    const npz = unzipSync(readFileSync(join(out, 'samples.npz')));
+    const npy = npz['arr_0.npy'];
     const header = new TextDecoder().decode(npy.subarray(10, 10 + new DataView(npy.buffer, npy.byteOffset).getUint16(8, true)));
     expect(header).toContain("'descr': '|u1'");
     expect(header).toContain("'shape': (5, 16, 16, 3)");
+    // The classes, as guided-diffusion stores them: int64 arr_1 in image order, the same as labels.json.
+    const labels = JSON.parse(readFileSync(join(out, 'labels.json'), 'utf8')) as Record<string, number>;
+    const arr1 = npz['arr_1.npy'];
+    const start = 10 + new DataView(arr1.buffer, arr1.byteOffset).getUint16(8, true);
+    const classes = Array.from(new BigInt64Array(arr1.slice(start).buffer), Number);
+    expect(classes).toEqual(['000003.png', '000004.png', '000005.png', '000006.png', '000007.png'].map((f) => labels[f]));
   });
 
   it('--json reports per-brick work, and top:0.5 really skips the last brick in half the steps', async () => {

@@ -102,6 +102,7 @@ describe('lego train', () => {
     const outdir = join(tmp, 'pt');
     await run('train', '--data', rgb16, '--resume', fixture, '--batch', '4', '--duration', '0.008', '--tick', '0.008', '--outdir', outdir);
     const [dir] = runDirs(outdir);
+    expect(dir).toMatch(/00000-rgb16-resumed-batch4$/); // not named after the default --arch
     const { metadata } = parseSafetensors(new Uint8Array(readFileSync(finalState(dir))), 'state');
     expect(metadata.adam_step).toBe('4'); // the authors' 2 steps, then ours
     expect(JSON.parse(metadata.config).bricks.map((b: { resolution: number }) => b.resolution)).toEqual([4, 8, 16]);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { encodeNpyUint8, encodeNpzUint8 } from '../io/npz.js';
+import { encodeNpyInt64, encodeNpyUint8, encodeNpzUint8 } from '../io/npz.js';
 import { labelsOf, openImageSet, parseLabelsJson } from './image-set.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lego-image-set-'));
@@ -18,6 +18,19 @@ describe('openImageSet (.npz)', () => {
     expect(set).toMatchObject({ count: 2, names: ['0', '1'], labels: null });
     expect(set.image(1)).toMatchObject({ width: 3, height: 4, channels: 3 });
     expect(set.image(1).data[0]).toBe(36);
+  });
+
+  it('takes arr_1 (int64, one class per image, as guided-diffusion saves it) as the labels', () => {
+    const npy = encodeNpyInt64([3, 258]);
+    expect(new TextDecoder().decode(npy.subarray(10, 128))).toMatch(/^\{'descr': '<i8', 'fortran_order': False, 'shape': \(2,\), \} *\n$/);
+    // 10-byte preamble + header padded to 128 bytes, then two little-endian int64s.
+    expect([npy.length, npy[8], npy[128], npy[136], npy[137]]).toEqual([144, 118, 3, 2, 1]);
+    const path = join(tmp, 'labelled.npz');
+    writeFileSync(path, encodeNpzUint8(new Uint8Array(2 * 2 * 2), [2, 2, 2], [3, 258]));
+    expect(openImageSet(path).labels).toEqual({ byIndex: [3, 258] });
+    const odd = join(tmp, 'odd-arr1.npz');
+    writeFileSync(odd, zipSync({ 'arr_0.npy': encodeNpyUint8(new Uint8Array(8), [2, 2, 2]), 'arr_1.npy': encodeNpyUint8(new Uint8Array(8), [2, 2, 2]) }));
+    expect(openImageSet(odd).labels).toBeNull();
   });
 
   it('reads (N, H, W) gray arrays from a compressed npz', () => {

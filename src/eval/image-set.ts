@@ -107,18 +107,19 @@ function npzImageSet(path: string): ImageSet {
     throw new InputError(`${path}: ${name} has shape (${shape.join(', ')}); expected uint8 (N, H, W) or (N, H, W, C) with C 1, 3 or 4`);
   }
   const size = height * width * channels;
+  const classes = 'arr_1.npy' in entries && name === 'arr_0.npy' ? parseNpyLabels(entries['arr_1.npy'], `${path}: arr_1.npy`, count) : null;
   return {
     where: path,
     count,
     names: Array.from({ length: count }, (_, i) => String(i)),
     image: (i) => ({ width, height, channels, data: data.subarray(i * size, (i + 1) * size) }),
-    labels: null,
+    labels: classes ? { byIndex: classes } : null,
     close: () => {},
   };
 }
 
-/** A .npy array of uint8 in C order (format versions 1-3). */
-function parseNpyUint8(bytes: Uint8Array, where: string): { shape: number[]; data: Uint8Array } {
+/** A .npy array in C order (format versions 1-3): its dtype descriptor, shape and raw bytes. */
+function parseNpy(bytes: Uint8Array, where: string): { descr: string; shape: number[]; data: Uint8Array } {
   const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
   if (bytes.length < 10 || magic.some((b, i) => bytes[i] !== b)) throw new InputError(`${where}: not a .npy array`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -129,11 +130,36 @@ function parseNpyUint8(bytes: Uint8Array, where: string): { shape: number[]; dat
   const descr = /'descr':\s*'([^']*)'/.exec(header)?.[1];
   const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (descr !== '|u1' && descr !== '<u1' && descr !== '>u1') throw new InputError(`${where}: dtype ${descr ?? '?'}; expected uint8 images (|u1)`);
-  if (fortran !== 'False' || shapeText === undefined) throw new InputError(`${where}: expected a C-order array with a shape, got header ${header.trim()}`);
+  if (descr === undefined || fortran !== 'False' || shapeText === undefined) throw new InputError(`${where}: expected a C-order array with a dtype and a shape, got header ${header.trim()}`);
   const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
-  const size = shape.reduce((a, b) => a * b, 1);
+  const size = shape.reduce((a, b) => a * b, 1) * (NPY_INT_BYTES[descr] ?? 1);
   const data = bytes.subarray(start + headerLength);
-  if (data.length !== size) throw new InputError(`${where}: ${data.length} bytes of data for shape (${shape.join(', ')}); truncated`);
+  if (data.length !== size) throw new InputError(`${where}: ${data.length} bytes of data for shape (${shape.join(', ')}) of ${descr}; truncated`);
+  return { descr, shape, data };
+}
+
+/** Integer dtypes a labels array may have, and their sizes. */
+const NPY_INT_BYTES: Record<string, number> = { '|u1': 1, '<u1': 1, '|i1': 1, '<i2': 2, '<u2': 2, '<i4': 4, '<u4': 4, '<i8': 8, '<u8': 8 };
+
+/** A .npy array of uint8 in C order. */
+function parseNpyUint8(bytes: Uint8Array, where: string): { shape: number[]; data: Uint8Array } {
+  const { descr, shape, data } = parseNpy(bytes, where);
+  if (descr !== '|u1' && descr !== '<u1' && descr !== '>u1') throw new InputError(`${where}: dtype ${descr}; expected uint8 images (|u1)`);
   return { shape, data };
+}
+
+/** arr_1 of an .npz: one integer class per image (guided-diffusion's convention), or null if it is something else. */
+function parseNpyLabels(bytes: Uint8Array, where: string, count: number): number[] | null {
+  const { descr, shape, data } = parseNpy(bytes, where);
+  const width = NPY_INT_BYTES[descr];
+  if (!width || shape.length !== 1 || shape[0] !== count) return null;
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const signed = descr.includes('i');
+  return Array.from({ length: count }, (_, i) => {
+    const at = i * width;
+    if (width === 1) return signed ? view.getInt8(at) : view.getUint8(at);
+    if (width === 2) return signed ? view.getInt16(at, true) : view.getUint16(at, true);
+    if (width === 4) return signed ? view.getInt32(at, true) : view.getUint32(at, true);
+    return Number(signed ? view.getBigInt64(at, true) : view.getBigUint64(at, true));
+  });
 }

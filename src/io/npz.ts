@@ -1,12 +1,24 @@
-// NumPy .npz output: an uncompressed ZIP holding arr_0.npy, as np.savez writes it and as the ADM
-// evaluation suite reads it (`np.load(path)['arr_0']`, uint8 of shape (N, H, W, C)).
+// NumPy .npz output: an uncompressed ZIP holding arr_0.npy (and arr_1.npy, the labels of class-conditional
+// samples), as np.savez writes it and as the ADM evaluation suite reads it (`np.load(path)['arr_0']`,
+// uint8 of shape (N, H, W, C); guided-diffusion's sampler stores the classes as int64 arr_1).
 import { zipSync } from 'fflate';
 
 /** A .npy file (format 1.0) of uint8 data with the given C-order shape. */
 export function encodeNpyUint8(data: Uint8Array, shape: readonly number[]): Uint8Array {
-  if (data.length !== shape.reduce((a, b) => a * b, 1)) throw new Error(`internal: npy: ${data.length} values for shape (${shape})`);
+  return encodeNpy('|u1', new Uint8Array(data.buffer, data.byteOffset, data.byteLength), data.length, shape);
+}
+
+/** A 1-D .npy file of int64 (little-endian) values. */
+export function encodeNpyInt64(values: ArrayLike<number>): Uint8Array {
+  const data = new BigInt64Array(values.length);
+  for (let i = 0; i < values.length; i++) data[i] = BigInt(values[i]);
+  return encodeNpy('<i8', new Uint8Array(data.buffer), values.length, [values.length]);
+}
+
+function encodeNpy(descr: string, data: Uint8Array, count: number, shape: readonly number[]): Uint8Array {
+  if (count !== shape.reduce((a, b) => a * b, 1)) throw new Error(`internal: npy: ${count} values for shape (${shape})`);
   const dims = shape.length === 1 ? `${shape[0]},` : shape.join(', ');
-  let header = `{'descr': '|u1', 'fortran_order': False, 'shape': (${dims}), }`;
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${dims}), }`;
   // Magic (6) + version (2) + length (2) + header + '\n', padded with spaces to a multiple of 64.
   const total = Math.ceil((10 + header.length + 1) / 64) * 64;
   header = header.padEnd(total - 10 - 1, ' ') + '\n';
@@ -18,7 +30,11 @@ export function encodeNpyUint8(data: Uint8Array, shape: readonly number[]): Uint
   return out;
 }
 
-/** An .npz with one array, arr_0. */
-export function encodeNpzUint8(data: Uint8Array, shape: readonly number[]): Uint8Array {
-  return zipSync({ 'arr_0.npy': [encodeNpyUint8(data, shape), { level: 0 }] });
+/** An .npz with the images as arr_0 and, when given, their classes as arr_1 (int64). */
+export function encodeNpzUint8(data: Uint8Array, shape: readonly number[], labels?: ArrayLike<number>): Uint8Array {
+  if (labels && labels.length !== shape[0]) throw new Error(`internal: npz: ${labels.length} labels for ${shape[0]} images`);
+  return zipSync({
+    'arr_0.npy': [encodeNpyUint8(data, shape), { level: 0 }],
+    ...(labels ? { 'arr_1.npy': [encodeNpyInt64(labels), { level: 0 }] as [Uint8Array, { level: 0 }] } : {}),
+  });
 }

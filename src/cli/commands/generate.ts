@@ -111,7 +111,7 @@ export function generateCommand(): Command {
     .option('--shift-tiles', 'shift every brick\'s tile grid by a per-step offset so tile borders do not stay in place')
     .option('--subdirs', 'write images into subdirectories of 1000 (000000/, 001000/, ...)')
     .option('--no-grid', `do not write grid.png (the first ${GRID_MAX} images)`)
-    .option('--npz', 'also write samples.npz (uint8 N x H x W x C, arr_0) for the ADM evaluation suite')
+    .option('--npz', 'also write samples.npz (uint8 N x H x W x C as arr_0, and the classes as int64 arr_1 for a conditional model) for the ADM evaluation suite')
     .option('--threads <n>', threadsHelp)
     .option('--json', 'print a JSON summary on stdout: time and FLOPs per brick, images/s, and on canvases larger than the largest tile the seam measure (neighbour differences across tile borders / inside tiles)')
     .addHelpText('after', `
@@ -171,7 +171,8 @@ Examples:
         const { width, height, channels } = all[0];
         const data = new Uint8Array(all.length * width * height * channels);
         all.forEach((img, i) => data.set(img.pixels, i * img.pixels.length));
-        await writeFileAtomic(join(flags.outdir, 'samples.npz'), encodeNpzUint8(data, [all.length, height, width, channels]));
+        const classes = all.every((img) => img.classLabel !== null) ? all.map((img) => img.classLabel as number) : undefined;
+        await writeFileAtomic(join(flags.outdir, 'samples.npz'), encodeNpzUint8(data, [all.length, height, width, channels], classes));
       }
       const seams = measureSeams ? { tile, ...seamStats(all, tile) } : null;
       const summary = {

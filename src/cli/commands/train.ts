@@ -1,8 +1,8 @@
 // `lego train`: train a LEGO stack with the authors' recipe into an EDM-style run directory; resumable.
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { InputError, UsageError } from '../../errors.js';
@@ -74,6 +74,22 @@ function newRunDir(outdir: string, desc: string): string {
   return dir;
 }
 
+/** The `<arch>` part of a run directory's name: a preset's name or a stack file's base name. */
+function archLabel(arch: string): string {
+  return isPresetName(arch) ? arch : basename(arch, '.json');
+}
+
+/** The --arch of the run a state file continues (its training_options.json), else "resumed". */
+function resumedArch(stateFile: string): string {
+  try {
+    const options = JSON.parse(readFileSync(join(dirname(stateFile), 'training_options.json'), 'utf8')) as { arch?: unknown };
+    if (typeof options.arch === 'string') return options.arch;
+  } catch {
+    // No options beside the state (a copied file, the authors' .pt): fall through.
+  }
+  return 'resumed';
+}
+
 export function trainCommand(): Command {
   return new Command('train')
     .description('Train a LEGO diffusion model (EDM loss on every brick, Adam, EMA) into a resumable run directory')
@@ -131,7 +147,8 @@ Examples:
       const options: TrainOptions = {
         data: flags.data,
         outdir: flags.outdir,
-        arch: flags.arch,
+        // A resumed run keeps the stack (and name) of the run it continues, whatever --arch says.
+        arch: flags.resume ? resumedArch(trainingStateFile(flags.resume)) : flags.arch,
         config,
         cond,
         batch,
@@ -157,7 +174,7 @@ Examples:
         console.log(JSON.stringify(options, null, 2));
         return;
       }
-      const archName = isPresetName(flags.arch) ? flags.arch : basename(flags.arch, '.json');
+      const archName = archLabel(options.arch);
       const runDir = newRunDir(flags.outdir, `${basename(flags.data).replace(/\.zip$/, '')}-${archName}-batch${batch}`);
       writeFileSync(join(runDir, 'training_options.json'), `${JSON.stringify(options, null, 2)}\n`);
       const images: TrainingImages = {
