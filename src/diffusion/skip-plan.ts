@@ -1,6 +1,6 @@
 // The brick dial: a skipping plan in terms a person sets (drop the top or last bricks for a part of the
 // trajectory) turned into a per-step schedule, and its predicted cost from per-brick call costs.
-import type { SkipSchedule } from './skip.js';
+import { stopAfterAt, type SkipSchedule } from './skip.js';
 
 export interface DialSetting {
   /** 'top': drop bricks for the last `fraction` of the steps (low noise, PG); 'last': the first (high noise, PR). */
@@ -13,11 +13,11 @@ export interface DialSetting {
 /** The per-step schedule of a dial setting; with `dropped` 1 it equals `top:F` / `last:F` step for step. */
 export function dialSchedule(setting: DialSetting, steps: number, bricks: number): SkipSchedule & { kind: 'steps' } {
   const dropped = Math.min(Math.max(1, Math.round(setting.dropped)), bricks - 1);
-  const count = Math.round(setting.fraction * steps);
-  const stopAfter = Array.from({ length: steps }, (_, i) => {
-    const inPart = setting.mode === 'top' ? i >= steps - count : setting.mode === 'last' ? i < count : false;
-    return inPart && bricks > 1 ? bricks - 1 - dropped : null;
-  });
+  // Which steps are in the part: exactly the steps where `top:F` / `last:F` drop a brick.
+  const part: SkipSchedule = setting.mode === 'none' ? { kind: 'none' } : { kind: setting.mode, fraction: setting.fraction };
+  const stopAfter = Array.from({ length: steps }, (_, i) =>
+    bricks > 1 && stopAfterAt(part, i, steps, 0, bricks) !== undefined ? bricks - 1 - dropped : null,
+  );
   return { kind: 'steps', stopAfter };
 }
 

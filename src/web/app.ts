@@ -52,7 +52,7 @@ const state = {
   worker: null as Worker | null,
   model: null as Model | null,
   modelBytes: null as ArrayBuffer | null,
-  running: null as { id: number; request: WebGenerateRequest } | null,
+  running: null as { id: number } | null,
   nextId: 1,
   png: null as { bytes: Uint8Array; name: string } | null,
   /** Milliseconds per call of each brick measured on a canvas (key WxH), for the dial's time prediction. */
@@ -319,7 +319,7 @@ function startGenerate(): void {
     return;
   }
   const id = state.nextId++;
-  state.running = { id, request: read.request };
+  state.running = { id };
   state.png = null;
   ui.problem.textContent = '';
   ui.download.disabled = true;

@@ -47,8 +47,6 @@ export type FromWorker =
       seconds: number;
       stepMs: number[];
       bricks: BrickStats[];
-      /** FLOPs of one call of each brick on this canvas. */
-      brickFlops: number[];
     }
   | { type: 'cancelled'; id: number }
   | { type: 'error'; id?: number; message: string };

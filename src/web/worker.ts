@@ -95,7 +95,7 @@ async function generateOne(id: number, request: WebGenerateRequest): Promise<voi
     scope.postMessage(
       {
         type: 'done', id, seed: img.seed, classLabel: img.classLabel, image, png, seconds: stats.seconds, stepMs,
-        bricks: stats.bricks, brickFlops: model.brickFlops(1, request.height, request.width),
+        bricks: stats.bricks,
       },
       [img.pixels.buffer, png.buffer],
     );

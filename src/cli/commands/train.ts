@@ -129,9 +129,9 @@ Examples:
       const data = openDataset(flags.data);
       const start: TrainStart = {};
       let config;
-      if (flags.resume) {
-        const file = trainingStateFile(flags.resume);
-        start.resume = await readTrainingState(file);
+      const stateFile = flags.resume ? trainingStateFile(flags.resume) : null;
+      if (stateFile) {
+        start.resume = await readTrainingState(stateFile);
         config = start.resume.config;
       } else {
         config = resolveArch(flags.arch, { imgResolution: data.resolution, imgChannels: data.channels, labelDim: flags.cond ? data.labelDim : 0 });
@@ -148,7 +148,7 @@ Examples:
         data: flags.data,
         outdir: flags.outdir,
         // A resumed run keeps the stack (and name) of the run it continues, whatever --arch says.
-        arch: flags.resume ? resumedArch(trainingStateFile(flags.resume)) : flags.arch,
+        arch: stateFile ? resumedArch(stateFile) : flags.arch,
         config,
         cond,
         batch,
