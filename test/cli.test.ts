@@ -64,9 +64,11 @@ describe('lego CLI', () => {
     const { code, stdout } = await lego('bench', '--arch', tinyStack, '--batch', '2', '--train', '--repeat', '1', '--json', '--threads', '1');
     expect(code).toBe(0);
     const r = JSON.parse(stdout);
-    for (const k of ['forward_s', 'train_step_s', 'gflop_per_forward', 'gflops', 'peak_rss_mb', 'gflop_per_step']) {
+    for (const k of ['forward_s', 'train_step_s', 'gflop_per_forward', 'gflops', 'peak_rss_mb', 'gflop_per_step', 'train_peak_rss_mb']) {
       expect(r[k], k).toBeGreaterThan(0);
     }
+    // The training window's sampled peak cannot exceed the process's lifetime peak.
+    expect(r.train_peak_rss_mb).toBeLessThanOrEqual(r.peak_rss_mb + 1);
     expect(r.bricks).toHaveLength(2);
     // Brick 1 is a 16x16 tile over 16 tokens; brick 0 has 4-token tiles: its attention is cheaper.
     expect(r.gflop_per_step).toBeGreaterThan(2 * r.gflop_per_forward);

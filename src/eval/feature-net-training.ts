@@ -7,7 +7,7 @@ import { add, concat, Graph, log, mul, neg, reduceMean, reduceSum, reshape, soft
 import { Params } from '../nn/params.js';
 import { Rng } from '../random.js';
 import { Executable, type HostTensor } from '../runtime/executable.js';
-import { adamEmaUpdate, type AdamHyper } from '../train/adam.js';
+import { inPlaceStateUpdate, type AdamHyper } from '../train/adam.js';
 import { TrainState } from '../train/state.js';
 import { idxImages, idxLabels, parseIdx } from '../data/idx.js';
 import { knownDatasetFiles, type KnownDataset, type Split } from '../data/known-datasets.js';
@@ -86,10 +86,7 @@ async function compileStep(batch: number, threads: number | undefined, h: AdamHy
   const names = [...p.specs.keys()];
   const grads = grad(loss, names.map((n) => g.inputs.get(n) as Value));
   const flatGrad = concat(grads.map((gi) => reshape(gi, [gi.size])), 0);
-  const [w, m, v, ema] = (['w', 'm', 'v', 'ema'] as const).map((kind) => g.input(`${kind}_flat`, [flatGrad.size]));
-  const scalars = { stepSize: g.input('step_size', []), bias2Sqrt: g.input('bias2_sqrt', []), emaBeta: g.input('ema_beta', []) };
-  const next = adamEmaUpdate(w, flatGrad, m, v, ema, scalars, h);
-  const exe = await Executable.compile({ loss, w_next: next.w, m_next: next.m, v_next: next.v, ema_next: next.ema }, { threads, name: 'lenet-train' });
+  const exe = await Executable.compile({ loss, ...inPlaceStateUpdate(g, flatGrad, h, { after: loss }) }, { threads, name: 'lenet-train' });
   return { exe, names };
 }
 
@@ -138,14 +135,10 @@ export async function trainLenet(data: LabelledImages, options: FeatureNetTrainO
         step_size: Float32Array.of(rate / (1 - h.beta1 ** t)),
         bias2_sqrt: Float32Array.of(Math.sqrt(1 - h.beta2 ** t)),
         ema_beta: Float32Array.of(step < warmup ? 0 : emaBeta),
-        w_flat: state.flat('w'),
-        m_flat: state.flat('m'),
-        v_flat: state.flat('v'),
-        ema_flat: state.flat('ema'),
+        ...state.stateFeeds().inputs,
       };
       for (const name of names) feeds[name] = state.weights.get(name) as Float32Array;
-      const out = await exe.run(feeds, { w_next: state.nextFlat('w'), m_next: state.nextFlat('m'), v_next: state.nextFlat('v'), ema_next: state.nextFlat('ema') });
-      state.swap();
+      const out = await exe.run(feeds, state.stateFeeds().outputs);
       options.onProgress?.({ step: t, steps, loss: out.loss[0] });
     }
   } finally {

@@ -1,6 +1,7 @@
-// The training state (weights, EMA, Adam moments) in flat float32 buffers, two sets that swap roles
-// each step: the step graph reads one set and ONNX Runtime writes the other in place. Each parameter
-// is a view into its set, so nothing is copied per step.
+// The training state (weights, EMA, Adam moments) in one set of flat float32 buffers that the step
+// graph reads and ONNX Runtime overwrites in place. Each parameter is a view into its buffer, so nothing
+// is copied per step. Overwriting is safe because every node that reads an old value is an ancestor of
+// the node that writes the new one (see `stateOutputs`).
 import type { Weights } from '../lego/model.js';
 
 const KINDS = ['w', 'm', 'v', 'ema'] as const;
@@ -29,8 +30,7 @@ export class TrainState {
   /** Offset of each trainable parameter in the flat buffers. */
   readonly offsets: ReadonlyMap<string, number>;
   readonly size: number;
-  private readonly sets: [FlatSet, FlatSet];
-  private current = 0;
+  private readonly set: FlatSet;
 
   /** Copy `init` into flat buffers laid out in the order of `trainable`. */
   constructor(readonly trainable: readonly string[], init: TrainStateInit) {
@@ -54,7 +54,7 @@ export class TrainState {
       for (const [name, data] of buffers) views.w.set(name, data);
       return { flat, views };
     };
-    this.sets = [makeSet(), makeSet()];
+    this.set = makeSet();
     const sources: Record<StateKind, Weights | undefined> = { w: init.weights, m: init.adamM, v: init.adamV, ema: init.ema ?? init.weights };
     for (const kind of KINDS) {
       const source = sources[kind];
@@ -62,24 +62,24 @@ export class TrainState {
       for (const name of trainable) {
         const data = source.get(name);
         if (!data) throw new Error(`internal: TrainState: no ${kind} for ${name}`);
-        this.sets[0].views[kind].get(name)!.set(data);
+        this.set.views[kind].get(name)!.set(data);
       }
     }
     this.step = init.step ?? 0;
   }
 
-  /** Parameters and buffers (views into the current set). */
+  /** Parameters and buffers (views into the flat buffers). */
   get weights(): Weights {
-    return this.sets[this.current].views.w;
+    return this.set.views.w;
   }
   get ema(): Weights {
-    return this.sets[this.current].views.ema;
+    return this.set.views.ema;
   }
   get adamM(): Weights {
-    return this.sets[this.current].views.m;
+    return this.set.views.m;
   }
   get adamV(): Weights {
-    return this.sets[this.current].views.v;
+    return this.set.views.v;
   }
 
   /** A full network with the EMA parameters: what snapshots hold (buffers come from the weights). */
@@ -89,18 +89,17 @@ export class TrainState {
     return out;
   }
 
-  /** The current flat buffer of one kind (what the step reads). */
+  /** The flat buffer of one kind: what the step reads and then overwrites. */
   flat(kind: StateKind): Float32Array {
-    return this.sets[this.current].flat[kind];
+    return this.set.flat[kind];
   }
 
-  /** The other set's flat buffer (what the step writes). */
-  nextFlat(kind: StateKind): Float32Array {
-    return this.sets[1 - this.current].flat[kind];
-  }
-
-  /** Make the written set current. */
-  swap(): void {
-    this.current = 1 - this.current;
+  /** Graph feeds `<kind>_flat` and preallocated outputs `<kind>_next`: the same arrays. */
+  stateFeeds(): { inputs: Record<`${StateKind}_flat`, Float32Array>; outputs: Record<`${StateKind}_next`, Float32Array> } {
+    const f = this.set.flat;
+    return {
+      inputs: { w_flat: f.w, m_flat: f.m, v_flat: f.v, ema_flat: f.ema },
+      outputs: { w_next: f.w, m_next: f.m, v_next: f.v, ema_next: f.ema },
+    };
   }
 }

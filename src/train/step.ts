@@ -1,13 +1,13 @@
 // One training step as one compiled graph: forward of every brick, the LEGO loss, the backward pass,
 // gradient sanitising, Adam and the EMA update. With gradient accumulation, a gradient graph runs per
-// round and an update graph once. Weights and optimiser state live in two buffer sets
-// that swap roles every step (train/state.ts), so ONNX Runtime writes the new state in place.
+// round and an update graph once. Weights and optimiser state live in one set of flat buffers that
+// ONNX Runtime overwrites in place (train/state.ts, adam.ts `inPlaceStateUpdate`).
 import { grad } from '../graph/grad.js';
 import { concat, Graph, mul, reshape, type Value } from '../graph/ops.js';
 import type { LegoConfig } from '../lego/config.js';
 import { modelParams } from '../lego/stack.js';
 import { Executable, type HostTensor } from '../runtime/executable.js';
-import { adamEmaUpdate, sanitizeGradient, type AdamHyper } from './adam.js';
+import { inPlaceStateUpdate, type AdamHyper } from './adam.js';
 import { legoLoss, type LossOptions } from './loss.js';
 import { TrainState, type TrainStateInit } from './state.js';
 
@@ -79,12 +79,12 @@ export class TrainStep {
     const compile = (outputs: Record<string, Value>, name: string) =>
       Executable.compile(outputs, { threads: options.threads, name, profilePrefix: options.profilePrefix });
     if (rounds === 1) {
-      const main = await compile({ loss, ...optimiserOutputs(g, flatGrad, h) }, 'train-step');
+      const main = await compile({ loss, ...inPlaceStateUpdate(g, flatGrad, h, { sanitize: true, after: loss }) }, 'train-step');
       return new TrainStep(cfg, batch, 1, main, null, trainable, h);
     }
     const main = await compile({ loss, grad_flat: flatGrad }, 'train-gradient');
     const u = new Graph();
-    const update = await compile(optimiserOutputs(u, u.input('grad_flat', [flatGrad.size]), h), 'train-update');
+    const update = await compile(inPlaceStateUpdate(u, u.input('grad_flat', [flatGrad.size]), h, { sanitize: true }), 'train-update');
     return new TrainStep(cfg, batch, rounds, main, update, trainable, h);
   }
 
@@ -94,8 +94,8 @@ export class TrainStep {
   }
 
   /**
-   * One optimiser step over `rounds` batches: updates `state` in place (its buffer sets swap, nothing is
-   * copied) and returns the mean loss.
+   * One optimiser step over `rounds` batches: updates `state` in place (nothing is copied) and returns
+   * the mean loss.
    */
   async run(state: TrainState, batches: StepBatch | StepBatch[], lr: number, emaBeta: number): Promise<number> {
     const list = Array.isArray(batches) ? batches : [batches];
@@ -104,16 +104,13 @@ export class TrainStep {
       throw new Error('internal: train step: the state was laid out for other parameters');
     }
     const t = state.step + 1;
+    const { inputs, outputs: into } = state.stateFeeds();
     const scalars: Record<string, HostTensor> = {
       step_size: Float32Array.of(lr / (1 - this.hyper.beta1 ** t)),
       bias2_sqrt: Float32Array.of(Math.sqrt(1 - this.hyper.beta2 ** t)),
       ema_beta: Float32Array.of(emaBeta),
-      w_flat: state.flat('w'),
-      m_flat: state.flat('m'),
-      v_flat: state.flat('v'),
-      ema_flat: state.flat('ema'),
+      ...inputs,
     };
-    const into = { w_next: state.nextFlat('w'), m_next: state.nextFlat('m'), v_next: state.nextFlat('v'), ema_next: state.nextFlat('ema') };
     let lossSum = 0;
     if (!this.update) {
       lossSum = (await this.main.run(this.feeds(this.main, state, list[0], scalars), into)).loss[0];
@@ -128,7 +125,6 @@ export class TrainStep {
       }
       await this.update.run({ ...scalars, grad_flat: acc } as Record<string, HostTensor>, into);
     }
-    state.swap();
     state.step = t;
     return lossSum / this.rounds;
   }
@@ -155,13 +151,4 @@ export class TrainStep {
     await this.main.release();
     await this.update?.release();
   }
-}
-
-/** Sanitise, Adam and EMA over flat vectors: inputs w/m/v/ema_flat and per-step scalars. */
-function optimiserOutputs(g: Graph, flatGrad: Value, h: AdamHyper): Record<string, Value> {
-  const size = flatGrad.size;
-  const scalars = { stepSize: g.input('step_size', []), bias2Sqrt: g.input('bias2_sqrt', []), emaBeta: g.input('ema_beta', []) };
-  const [w, m, v, ema] = (['w', 'm', 'v', 'ema'] as const).map((kind) => g.input(`${kind}_flat`, [size]));
-  const next = adamEmaUpdate(w, sanitizeGradient(flatGrad), m, v, ema, scalars, h);
-  return { w_next: next.w, m_next: next.m, v_next: next.v, ema_next: next.ema };
 }

@@ -9,6 +9,7 @@ import { LegoRunner } from '../../lego/runner.js';
 import { Rng } from '../../random.js';
 import { TrainStep } from '../../train/step.js';
 import { parseIntFlag, parseThreads, resolveArch, threadsHelp } from '../args.js';
+import { sampleRss } from '../rss-sampler.js';
 
 interface BenchFlags {
   arch: string;
@@ -151,12 +152,14 @@ Examples:
       };
       if (flags.train) {
         log('training step: compiling forward + loss + backward + Adam/EMA as one graph');
+        const memory = sampleRss();
         const step = await TrainStep.create(cfg, batch, { threads });
         const state = step.createState({ weights });
         const images = x.map((v) => Math.tanh(v));
         const noise = rng.fillNormal(new Float32Array(x.length));
         const rndNormal = rng.fillNormal(new Float32Array(batch));
         const stepRuns = await timeRuns(repeat, () => step.run(state, { images, noise, rndNormal, ...(labels ? { labels } : {}) }, 1e-4, 0.999));
+        const trainPeakRssMb = await memory.stop();
         await step.release();
         const stepS = median(stepRuns);
         Object.assign(result, {
@@ -164,6 +167,7 @@ Examples:
           train_step_runs_s: stepRuns,
           gflop_per_step: step.flops / 1e9,
           train_gflops: step.flops / 1e9 / stepS,
+          train_peak_rss_mb: trainPeakRssMb,
         });
       }
       result.peak_rss_mb = peakRssMb();
@@ -173,7 +177,10 @@ Examples:
       }
       console.log(`forward     ${forwardS.toFixed(3)} s  ${gflopPerForward.toFixed(1)} GFLOP  ${(gflopPerForward / forwardS).toFixed(0)} GFLOP/s`);
       for (const b of bricks) console.log(`  brick ${b.brick} (tile ${b.tile}, depth ${b.depth})  ${(b.ms / 1000).toFixed(3)} s  ${b.gflop.toFixed(1)} GFLOP  ${b.gflops.toFixed(0)} GFLOP/s`);
-      if (flags.train) console.log(`train step  ${(result.train_step_s as number).toFixed(3)} s  ${(result.gflop_per_step as number).toFixed(1)} GFLOP  ${(result.train_gflops as number).toFixed(0)} GFLOP/s`);
+      if (flags.train) {
+        console.log(`train step  ${(result.train_step_s as number).toFixed(3)} s  ${(result.gflop_per_step as number).toFixed(1)} GFLOP  ${(result.train_gflops as number).toFixed(0)} GFLOP/s`);
+        console.log(`  peak RSS while training ${(result.train_peak_rss_mb as number).toFixed(0)} MB`);
+      }
       if (skipping) {
         console.log(`sampling   ${skipping.sample_steps} steps: ${skipping.sample_full_s.toFixed(2)} s all bricks, ${skipping.sample_skip_s.toFixed(2)} s with --skip ${flags.skip}`);
         console.log(`  saved ${skipping.saved_s.toFixed(2)} s of the skipped bricks' ${skipping.skipped_bricks_s.toFixed(2)} s (${((skipping.saved_fraction ?? 0) * 100).toFixed(0)}%)`);
