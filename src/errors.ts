@@ -1,5 +1,6 @@
 // User-facing error kinds (STYLE.md "Errors"): one line naming where, what, and what was expected.
-// The CLI prints these without a stack and exits non-zero; any other Error is a bug.
+// The CLI prints these without a stack and exits non-zero; any other Error is a bug. `printable` keeps
+// names read from files to one line inside such messages.
 
 /** A flag or option has a value that cannot be used. */
 export class UsageError extends Error {
@@ -19,4 +20,14 @@ export class CheckFailed extends Error {
 /** True for errors that are the user's to fix (printed without a stack trace). */
 export function isUserError(e: unknown): e is UsageError | InputError | CheckFailed {
   return e instanceof UsageError || e instanceof InputError || e instanceof CheckFailed;
+}
+
+/**
+ * A name read from a file (dict key, class name, storage key, ZIP entry) as it may appear in an error
+ * message: control and line-separator characters escaped (as JSON would) and cut to `max` characters, so
+ * every message stays one readable line.
+ */
+export function printable(text: string, max = 120): string {
+  const cut = text.length > max ? `${text.slice(0, max)}...` : text;
+  return cut.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -38,8 +38,6 @@ export { readAuthorsCheckpoint, convertedTensors, sniffFormat, type AuthorsCheck
 export { legoFromTorch, type TorchLego, type AdamMoments } from './io/lego-from-torch.js';
 export { loadTorch, tensorBytes, tensorToFloat32, TorchTensor, TorchStorage, TORCH_GLOBALS, type TorchFile } from './io/torch-load.js';
 export { unpickle, PickleObject, PickleClass, PickleFunction, type UnpickleOptions } from './io/pickle.js';
-export { memorySource, ByteRange, type ByteSource } from './io/byte-source.js';
-export { openFileSource, type FileSource } from './io/byte-source-file.js';
 export { TRAINING_STATE_FORMAT, trainingStateNames } from './io/training-state.js';
 
 export { verifyReference, referenceConfig, TOLERANCE, type ReferenceCheck } from './eval/reference.js';
@@ -70,4 +68,6 @@ export { checkDatasetForModel, type DatasetCheckOptions } from './data/dataset-c
 export { openDataset } from './data/dataset-reader.js';
 export { writeDataset, type WriteOptions, type WriteSummary } from './data/dataset-writer.js';
 export { openImageSource, type SourceOptions } from './data/sources.js';
+export { memorySource, ByteRange, type ByteSource } from './data/byte-source.js';
+export { openFileSource, type FileSource } from './data/fs-files.js';
 export { KNOWN_DATASETS, knownDatasetFiles, type KnownDataset, type Split } from './data/known-datasets.js';

@@ -82,9 +82,9 @@ describe('lego eval', () => {
     expect(badNet.stderr.trim()).toMatch(/^lego: --features: expected one of lenet-mnist, lenet-fashion or a LeNet \.safetensors file; got "inception-v3"$/);
     const missing = await lego('eval', '--images', join(tmp, 'nope'), '--ref', ref);
     expect(missing.code).toBe(1);
-    expect(missing.stderr.trim()).toBe(`lego: ${join(tmp, 'nope')}: no such file or directory`);
+    expect(missing.stderr.trim()).toBe(`lego: ${join(tmp, 'nope')}: cannot read: no such file or directory`);
     const noLabels = await lego('eval', '--images', ref, '--ref', ref, '--labels', join(tmp, 'nope.json'));
     expect(noLabels.code).toBe(1);
-    expect(noLabels.stderr.trim()).toBe(`lego: ${join(tmp, 'nope.json')}: cannot read (ENOENT)`);
+    expect(noLabels.stderr.trim()).toBe(`lego: ${join(tmp, 'nope.json')}: cannot read: no such file or directory`);
   });
 });

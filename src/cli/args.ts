@@ -1,5 +1,6 @@
 // Flags shared by several commands and their parsers: every parser throws a UsageError naming the flag.
 import { readFileSync } from 'node:fs';
+import { fileError } from '../data/fs-files.js';
 import { InputError, UsageError } from '../errors.js';
 import { parseConfigJson, type LegoConfig } from '../lego/config.js';
 import { isPresetName, PRESETS, presetConfig, type PresetOptions } from '../lego/presets.js';
@@ -39,7 +40,7 @@ export function resolveArch(value: string, options: PresetOptions = {}): LegoCon
   try {
     text = readFileSync(value, 'utf8');
   } catch (e) {
-    throw new InputError(`${value}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw fileError(value, 'read', e);
   }
   try {
     return parseConfigJson(text, value);

@@ -1,6 +1,6 @@
 // The dataset tool and reader together: folder sources with labels, ZIP and folder outputs read back,
 // bad images skipped or failing, mixed sizes, atomic output, and the checks training runs.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -101,6 +101,21 @@ describe('dataset tool and reader', () => {
   it('openDataset refuses a folder whose images differ in size', () => {
     const dir = folder({ '00000/img00000000.png': [8, 8, 1, 0], '00000/img00000001.png': [8, 8, 3, 0] });
     expect(() => openDataset(dir)).toThrow(/img00000001\.png is 8x8x3 but 00000\/img00000000\.png is 8x8x1; every image must have the same size and channels/);
+  });
+
+  it('openDataset refuses a ZIP with an encrypted entry, naming the file and the entry', () => {
+    const dest = join(tmp, 'locked.zip');
+    writeDataset(openImageSource(folder({ 'a.png': [4, 4, 1, 0] })), dest);
+    const bytes = new Uint8Array(readFileSync(dest));
+    const central = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
+    bytes[central + 8] |= 1; // general purpose flags, bit 0: encrypted
+    writeFileSync(dest, bytes);
+    expect(() => openDataset(dest)).toThrow(`${dest}: 00000/img00000000.png: encrypted ZIP entries are not supported`);
+  });
+
+  it('openDataset names a missing path', () => {
+    const missing = join(tmp, 'nope.zip');
+    expect(() => openDataset(missing)).toThrow(`${missing}: cannot read: no such file or directory`);
   });
 
   it('checkDatasetForModel: untileable resolution, other channels, labels missing for cond', () => {

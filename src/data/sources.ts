@@ -7,6 +7,7 @@ import { fileError, openFileSource, openFileTable } from './fs-files.js';
 import { filesImageSource, idxImageSource, type ImageSource } from './image-source.js';
 import { parseIdx, type IdxArray } from './idx.js';
 import { isKnownDataset, knownDatasetFiles, type Split } from './known-datasets.js';
+import { isZip } from './zip-reader.js';
 
 /** Options for openImageSource. */
 export interface SourceOptions {
@@ -27,7 +28,7 @@ export function openImageSource(spec: string, options: SourceOptions = {}): Imag
   }
   const stat = statSync(spec, { throwIfNoEntry: false });
   if (!stat) throw new InputError(`--source: ${spec}: no such file or directory; expected mnist, fashion-mnist, a folder, a .zip or an IDX file`);
-  if (stat.isDirectory() || isZip(spec)) return filesImageSource(openFileTable(spec));
+  if (stat.isDirectory() || isZipFile(spec)) return filesImageSource(openFileTable(spec));
   const labels = options.labels ?? idxLabelsBeside(spec);
   return idxImageSource(readIdx(spec), labels ? readIdx(labels) : null);
 }
@@ -43,11 +44,10 @@ function readIdx(path: string): { array: IdxArray; where: string } {
 }
 
 /** A ZIP by its first bytes (PK\x03\x04, or PK\x05\x06 when empty). */
-function isZip(path: string): boolean {
+function isZipFile(path: string): boolean {
   const file = openFileSource(path);
   try {
-    const head = file.read(0, 4);
-    return head[0] === 0x50 && head[1] === 0x4b && (head[2] === 3 || head[2] === 5);
+    return isZip(file);
   } finally {
     file.close();
   }

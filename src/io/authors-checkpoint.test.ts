@@ -4,9 +4,9 @@ import { describe, expect, it } from 'vitest';
 import {
   concat, f32Storage, legoNetwork, pickle, randomWeights, snapshotPickle, torchZip, trainingStateObject, type Py,
 } from '../../test/torch-files.js';
+import { memorySource } from '../data/byte-source.js';
 import type { LegoConfig } from '../lego/config.js';
 import { convertedTensors, readAuthorsCheckpoint, sniffFormat } from './authors-checkpoint.js';
-import { memorySource } from './byte-source.js';
 import { CHECKPOINT_FORMAT } from './checkpoint.js';
 import { serializeSafetensors, f32 } from './safetensors.js';
 import { TRAINING_STATE_FORMAT } from './training-state.js';

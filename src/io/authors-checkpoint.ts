@@ -1,14 +1,14 @@
 // The authors' files (network-snapshot-*.pkl, training-state-*.pt) as our checkpoints: which reader a file
 // needs, the LEGO network in it, and the tensors of the equivalent lego-diffusion safetensors, each made
 // only when written. Platform-neutral (reads a ByteSource).
+import type { ByteSource } from '../data/byte-source.js';
+import { isZip } from '../data/zip-reader.js';
 import { InputError } from '../errors.js';
 import { checkpointMetadata } from './checkpoint.js';
-import type { ByteSource } from './byte-source.js';
 import { legoFromTorch, type TorchLego } from './lego-from-torch.js';
 import type { StreamedTensor } from './safetensors.js';
 import { loadTorch, tensorToFloat32, type TorchFile, type TorchTensor } from './torch-load.js';
 import { TRAINING_STATE_FORMAT, trainingStateNames } from './training-state.js';
-import { isZip } from './zip.js';
 
 /** Which reader a file needs, from its first bytes; null when it is neither. */
 export function sniffFormat(src: ByteSource): 'safetensors' | 'torch' | null {

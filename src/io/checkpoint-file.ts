@@ -1,6 +1,6 @@
 // Checkpoint files on disk (Node): read with errors naming the path, write atomically.
 import { readFile } from 'node:fs/promises';
-import { InputError } from '../errors.js';
+import { fileError } from '../data/fs-files.js';
 import type { LegoConfig } from '../lego/config.js';
 import type { Weights } from '../lego/model.js';
 import { decodeCheckpoint, encodeCheckpoint, type LegoCheckpoint } from './checkpoint.js';
@@ -11,8 +11,7 @@ export async function loadCheckpoint(path: string): Promise<LegoCheckpoint> {
   try {
     buffer = await readFile(path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(`${path}: cannot read (${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message})`);
+    throw fileError(path, 'read', e);
   }
   return decodeCheckpoint(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength), path);
 }

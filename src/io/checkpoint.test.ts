@@ -117,7 +117,7 @@ describe('saveCheckpoint and loadCheckpoint', () => {
   it('names the path of a missing or truncated file', async () => {
     const missing = join(dir, 'nope.safetensors');
     await expect(loadCheckpoint(missing)).rejects.toThrow(InputError);
-    await expect(loadCheckpoint(missing)).rejects.toThrow(`${missing}: cannot read`);
+    await expect(loadCheckpoint(missing)).rejects.toThrow(`${missing}: cannot read: no such file or directory`);
     await expect(loadCheckpoint(missing)).rejects.toThrow('no such file');
     const truncated = join(dir, 'truncated.safetensors');
     const bytes = encodeCheckpoint(cfg, initWeights(cfg, 0));

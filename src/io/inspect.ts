@@ -1,9 +1,9 @@
 // What a checkpoint file holds, without loading its tensors (Node): the config, the tensor table, sizes
 // and training progress, for our safetensors (header only) and the authors' .pkl / .pt (pickle only).
+import { openFileSource } from '../data/fs-files.js';
 import { InputError } from '../errors.js';
 import { validateConfig, type LegoConfig } from '../lego/config.js';
 import { sniffFormat, readAuthorsCheckpoint, unknownFormat } from './authors-checkpoint.js';
-import { openFileSource } from './byte-source-file.js';
 import { readHeader } from './load-any.js';
 import { describe, PickleObject } from './pickle.js';
 import { DTYPE_BYTES, type SafetensorsDType } from './safetensors.js';

@@ -1,11 +1,10 @@
 // The authors' network read from a torch object graph: EDMPrecondLEGO (training/networks.py) around the
 // LEGO stack (training/lego_models.py). The stack config comes from the modules themselves, every
 // parameter and buffer gets its state_dict name, and Adam's moments are matched to parameter names.
-import { InputError } from '../errors.js';
+import { InputError, printable } from '../errors.js';
 import { validateConfig, type BrickConfig, type LegoConfig } from '../lego/config.js';
 import { parameterSpecs } from '../lego/model.js';
 import { describe, PickleObject } from './pickle.js';
-import { printable } from './printable.js';
 import { tensorScalar, TorchTensor } from './torch-load.js';
 
 /** A LEGO network found in one of the authors' files. */

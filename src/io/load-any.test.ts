@@ -54,7 +54,7 @@ describe('loadAnyCheckpoint', () => {
   }
 
   it('names the file when it is missing, empty, or not a checkpoint', async () => {
-    await rejects(() => loadAnyCheckpoint(path('nope.pkl')), 'nope.pkl: cannot read (no such file)');
+    await rejects(() => loadAnyCheckpoint(path('nope.pkl')), 'nope.pkl: cannot read: no such file or directory');
     await writeFile(path('empty.pt'), new Uint8Array(0));
     await rejects(() => loadAnyCheckpoint(path('empty.pt')), 'empty.pt: not safetensors, a pickle or a torch.save file');
     await writeFile(path('image.png'), new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0, 0, 0]));

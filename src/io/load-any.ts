@@ -1,11 +1,11 @@
 // Any checkpoint on disk as a LegoCheckpoint (Node): our safetensors (a checkpoint or a training state) or
 // the authors' .pkl / .pt, told apart by their first bytes; and `convertCheckpoint`, which streams an
 // authors' file into our safetensors one tensor at a time.
+import type { ByteSource } from '../data/byte-source.js';
+import { openFileSource } from '../data/fs-files.js';
 import { InputError } from '../errors.js';
 import type { Weights } from '../lego/model.js';
 import { checkpointFromTensors, checkpointMetadata, type LegoCheckpoint } from './checkpoint.js';
-import type { ByteSource } from './byte-source.js';
-import { openFileSource } from './byte-source-file.js';
 import { convertedTensors, readAuthorsCheckpoint, sniffFormat, unknownFormat, type AuthorsCheckpoint } from './authors-checkpoint.js';
 import { MAX_HEADER_BYTES, parseSafetensorsHeader, type SafetensorsHeader, type StoredTensor } from './safetensors.js';
 import { writeSafetensorsStream } from './safetensors-file.js';

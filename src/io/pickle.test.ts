@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { concat, Float, Global, ODict, Obj, pickle, PySet, Reduce, Tuple, type Py } from '../../test/torch-files.js';
+import { ByteRange, memorySource } from '../data/byte-source.js';
 import { InputError } from '../errors.js';
-import { ByteRange, memorySource } from './byte-source.js';
 import { isTuple, PickleObject, unpickle, type UnpickleOptions } from './pickle.js';
 import { inputError } from '../../test/helpers/input-error.js';
 

@@ -1,9 +1,8 @@
 // A pickle reader (protocols 0 to 5) that never executes anything: the opcode machine of Python's
 // Lib/pickle.py `_Unpickler`, where every global is looked up in an allow-list and classes are never
 // called, only recorded as inert objects with their state. Platform-neutral (reads a ByteSource).
-import { InputError } from '../errors.js';
-import { ByteRange, memorySource, type ByteSource } from './byte-source.js';
-import { printable } from './printable.js';
+import { ByteRange, memorySource, type ByteSource } from '../data/byte-source.js';
+import { InputError, printable } from '../errors.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Values

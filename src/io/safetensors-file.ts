@@ -4,6 +4,7 @@
 
 import { open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { fileError } from '../data/fs-files.js';
 import { InputError, isUserError } from '../errors.js';
 import {
   DTYPE_BYTES, MAX_HEADER_BYTES, parseSafetensors, parseSafetensorsHeader, safetensorsPrefix, serializeSafetensors,
@@ -16,7 +17,7 @@ export async function readSafetensorsFile(path: string): Promise<{ metadata: Rec
   try {
     buffer = await readFile(path);
   } catch (e) {
-    throw fsError(path, 'read', e);
+    throw fileError(path, 'read', e);
   }
   return parseSafetensors(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength), path);
 }
@@ -27,7 +28,7 @@ export async function readSafetensorsHeaderFile(path: string): Promise<Safetenso
   try {
     file = await open(path, 'r');
   } catch (e) {
-    throw fsError(path, 'read', e);
+    throw fileError(path, 'read', e);
   }
   try {
     const fileSize = (await file.stat()).size;
@@ -44,7 +45,7 @@ export async function readSafetensorsHeaderFile(path: string): Promise<Safetenso
     }
     return parseSafetensorsHeader(prefix, path, fileSize);
   } catch (e) {
-    throw e instanceof InputError ? e : fsError(path, 'read', e);
+    throw e instanceof InputError ? e : fileError(path, 'read', e);
   } finally {
     await file.close();
   }
@@ -98,7 +99,7 @@ async function writeAtomic(path: string, write: (file: FileHandle) => Promise<vo
   } catch (e) {
     await rm(temp, { force: true });
     if (isUserError(e) || !(e as NodeJS.ErrnoException).code) throw e; // not a file-system error: the writer's own
-    throw fsError(path, 'write', e);
+    throw fileError(path, 'write', e);
   }
 }
 
@@ -111,20 +112,4 @@ async function syncDirectory(dir: string): Promise<void> {
   } finally {
     await handle.close();
   }
-}
-
-/** One-line InputError for a failed file operation, naming the path and the reason. */
-function fsError(path: string, action: 'read' | 'write', e: unknown): InputError {
-  const code = (e as NodeJS.ErrnoException).code;
-  const reasons: Record<string, string> = {
-    ENOENT: action === 'read' ? 'no such file' : `directory ${dirname(path)} does not exist`,
-    EACCES: 'permission denied',
-    EPERM: 'permission denied',
-    EISDIR: 'is a directory',
-    ENOTDIR: 'a parent of this path is not a directory',
-    ENOSPC: 'no space left on device',
-    EROFS: 'read-only file system',
-  };
-  const reason = (code && reasons[code]) ?? (e as Error).message;
-  return new InputError(`${path}: cannot ${action}: ${reason}`);
 }

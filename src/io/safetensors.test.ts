@@ -249,8 +249,8 @@ describe('files', () => {
 
   it('names the path when a file is missing or malformed', async () => {
     const missing = join(dir, 'nope.safetensors');
-    await expect(readSafetensorsFile(missing)).rejects.toThrow(`${missing}: cannot read: no such file`);
-    await expect(readSafetensorsHeaderFile(missing)).rejects.toThrow(`${missing}: cannot read: no such file`);
+    await expect(readSafetensorsFile(missing)).rejects.toThrow(`${missing}: cannot read: no such file or directory`);
+    await expect(readSafetensorsHeaderFile(missing)).rejects.toThrow(`${missing}: cannot read: no such file or directory`);
     const truncated = join(dir, 'truncated.safetensors');
     await writeFile(truncated, rawFile('{}').subarray(0, 9));
     await expect(readSafetensorsHeaderFile(truncated)).rejects.toThrow(`${truncated}: header length 2 exceeds the file size`);

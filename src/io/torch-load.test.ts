@@ -1,11 +1,11 @@
-// Tests for torch containers (torch-load.ts, zip.ts): the ZIP and legacy torch.save formats, inline
+// Tests for torch containers (torch-load.ts, data/zip-reader.ts): the ZIP and legacy torch.save formats, inline
 // `_load_from_bytes` storages, dtypes, strided tensors, and one-line errors for damaged storages.
 import { describe, expect, it } from 'vitest';
 import { zipSync } from 'fflate';
 import { concat, f32Storage, legacyStream, pickle, Reduce, Global, Tuple, tensor, torchZip, type Py, type StorageData, type StorageMode } from '../../test/torch-files.js';
-import { memorySource } from './byte-source.js';
+import { memorySource } from '../data/byte-source.js';
+import { readZipDirectory, zipEntryRange } from '../data/zip-reader.js';
 import { loadTorch, tensorScalar, tensorToFloat32, TorchTensor } from './torch-load.js';
-import { readZipDirectory, zipEntryRange } from './zip.js';
 import { inputError } from '../../test/helpers/input-error.js';
 
 const data = Float32Array.from({ length: 12 }, (_, i) => i * 1.5 - 3);
@@ -75,7 +75,7 @@ describe('loadTorch', () => {
   it('names a storage entry missing from the archive', () => {
     const zip = readZipDirectory(source(files().zip));
     const kept: Record<string, Uint8Array> = {};
-    for (const [name, entry] of zip) if (!name.endsWith('data/0')) kept[name] = zipEntryRange(source(files().zip), entry).bytes().slice();
+    for (const entry of zip) if (!entry.name.endsWith('data/0')) kept[entry.name] = zipEntryRange(source(files().zip), entry).bytes().slice();
     inputError(() => loadTorch(source(zipSync(kept, { level: 0 }))), 'state.pt', 'training-state/data/0 is not in the archive');
   });
 
@@ -89,7 +89,7 @@ describe('loadTorch', () => {
   it('reads deflated entries too (fflate)', () => {
     const files0 = readZipDirectory(source(files().zip));
     const deflated: Record<string, Uint8Array> = {};
-    for (const [name, entry] of files0) deflated[name] = zipEntryRange(source(files().zip), entry).bytes().slice();
+    for (const entry of files0) deflated[entry.name] = zipEntryRange(source(files().zip), entry).bytes().slice();
     const { root } = loadTorch(source(zipSync(deflated, { level: 6 })));
     expect(tensorToFloat32((root as Map<string, TorchTensor>).get('w')!, 'w')).toEqual(data);
   });

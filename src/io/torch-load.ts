@@ -2,12 +2,11 @@
 // Three containers (torch/serialization.py): the ZIP format (`archive/data.pkl` + `archive/data/N`), the
 // legacy stream (magic, protocol, sys_info, object, storage keys, raw storages), and plain pickles whose
 // storages are `torch.storage._load_from_bytes(legacy stream)` (EDM's network-snapshot-*.pkl).
-import { InputError } from '../errors.js';
-import { ByteRange, type ByteSource } from './byte-source.js';
-import { printable } from './printable.js';
+import { ByteRange, type ByteSource } from '../data/byte-source.js';
+import { isZip, readZipDirectory, zipEntryRange } from '../data/zip-reader.js';
+import { InputError, printable } from '../errors.js';
 import { describe, PickleCallError, PickleClass, PickleFunction, unpickle } from './pickle.js';
 import { DTYPE_BYTES, toFloat32, toFloat64, type SafetensorsDType } from './safetensors.js';
-import { isZip, readZipDirectory, zipEntryRange } from './zip.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Storages and tensors
@@ -202,7 +201,7 @@ export function loadTorch(src: ByteSource): TorchFile {
 
 /** torch.save's ZIP format: one pickle whose persistent ids name the entries `data/<key>`. */
 function loadZip(src: ByteSource): unknown {
-  const entries = readZipDirectory(src);
+  const entries = new Map(readZipDirectory(src).map((e) => [e.name, e]));
   const pkl = [...entries.keys()].find((name) => /^([^/]+\/)?data\.pkl$/.test(name));
   if (!pkl) throw new InputError(`${src.name}: ZIP archive without data.pkl; not a torch.save file`);
   const prefix = pkl.slice(0, -'data.pkl'.length);

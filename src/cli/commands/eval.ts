@@ -2,7 +2,8 @@
 // against a reference dataset, in the feature space of a named network; one JSON object on stdout.
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { InputError, UsageError } from '../../errors.js';
+import { fileError } from '../../data/fs-files.js';
+import { UsageError } from '../../errors.js';
 import { evaluate, METRICS, type EvaluateOptions, type MetricName } from '../../eval/evaluate.js';
 import { featureNets } from '../../eval/features.js';
 import { parseLabelsJson } from '../../eval/image-set.js';
@@ -42,7 +43,7 @@ function parseEvalFlags(f: EvalFlags): EvaluateOptions {
     try {
       text = readFileSync(f.labels, 'utf8');
     } catch (e) {
-      throw new InputError(`${f.labels}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      throw fileError(f.labels, 'read', e);
     }
     labels = parseLabelsJson(text, f.labels);
   }
