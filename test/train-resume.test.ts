@@ -108,6 +108,15 @@ describe('lego train', () => {
     expect(JSON.parse(metadata.config).bricks.map((b: { resolution: number }) => b.resolution)).toEqual([4, 8, 16]);
   });
 
+  it('records the micro-batch and refuses one that does not divide a graph run', async () => {
+    const { stdout } = await run(...common, '--outdir', join(tmp, 'dry'), '--dry-run', '--micro-batch', '2');
+    expect(JSON.parse(stdout)).toMatchObject({ batch: 8, batchGpu: 8, microBatch: 2 });
+    expect(JSON.parse((await run(...common, '--outdir', join(tmp, 'dry'), '--dry-run')).stdout).microBatch).toBe(8); // a small stack: one piece
+    const bad = run(...common, '--outdir', join(tmp, 'never-micro'), '--micro-batch', '3');
+    await expect(bad).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('--micro-batch: 3 does not divide the 8 images of a graph run') });
+    expect(existsSync(join(tmp, 'never-micro'))).toBe(false);
+  });
+
   it('refuses a model that cannot tile the data before training', async () => {
     const bad = join(tmp, 'bad.json');
     writeFileSync(bad, JSON.stringify({ imgResolution: 32, imgChannels: 1, labelDim: 10, hiddenSize: 32, bricks: [{ resolution: 32, patchSize: 8, heads: 2, depth: 1 }, { resolution: 32, patchSize: 8, heads: 2, depth: 1 }] }));

@@ -68,7 +68,13 @@ export async function train(options: TrainOptions, data: TrainingImages, runDir:
     await appendFile(join(runDir, 'log.txt'), `${line}\n`);
   };
   const rounds = options.batch / options.batchGpu;
-  const step = await TrainStep.create(cfg, options.batchGpu, { threads: options.threads ?? undefined, rounds, pMean: options.pMean, pStd: options.pStd });
+  const step = await TrainStep.create(cfg, options.batchGpu, {
+    threads: options.threads ?? undefined,
+    rounds,
+    microBatch: options.microBatch,
+    pMean: options.pMean,
+    pStd: options.pStd,
+  });
   const resume = start.resume;
   const state: TrainState = step.createState(
     resume

@@ -16,6 +16,8 @@ export interface TrainOptions {
   batch: number;
   /** Images per graph run; batch / batchGpu rounds are accumulated (default: batch). */
   batchGpu: number;
+  /** Images per micro-batch inside one graph run (default: defaultMicroBatch in train/step.ts). */
+  microBatch: number;
   /** Learning rate (default 1e-4). */
   lr: number;
   /** Learning-rate ramp-up in kimg (default 10000). */

@@ -6,12 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grad } from '../graph/grad.js';
 import { Graph, type Value } from '../graph/ops.js';
 import { initWeights, parameterSpecs, type Weights } from '../lego/model.js';
+import { presetConfig } from '../lego/presets.js';
 import { modelParams } from '../lego/stack.js';
 import { Rng } from '../random.js';
 import { Executable } from '../runtime/executable.js';
 import { sanitizeGradient } from './adam.js';
 import { legoLoss } from './loss.js';
-import { TrainStep, type StepBatch } from './step.js';
+import { defaultMicroBatch, TrainStep, type StepBatch } from './step.js';
 import { TrainState } from './state.js';
 import { twoBrickConfig } from '../../test/helpers/tiny-model.js';
 
@@ -148,7 +149,9 @@ describe('TrainStep', () => {
   let step: TrainStep;
   let lossExe: Executable;
   beforeAll(async () => {
-    [step, lossExe] = await Promise.all([TrainStep.create(cfg, BATCH, { threads: THREADS }), compileLossGradients()]);
+    // One micro-batch: the step's gradient is then the reference graph's to the last bit, and these tests
+    // pin the optimiser (micro-batches are checked below, against this step).
+    [step, lossExe] = await Promise.all([TrainStep.create(cfg, BATCH, { threads: THREADS, microBatch: BATCH }), compileLossGradients()]);
   });
   afterAll(async () => {
     await step?.release();
@@ -247,6 +250,50 @@ describe('TrainStep', () => {
       expect(state.weights.get(name)).toEqual(weights.get(name));
     });
     for (const m of [state.ema, state.adamM, state.adamV]) expect([...m.keys()]).toEqual(trainable);
+  });
+});
+
+describe('TrainStep micro-batches', () => {
+  it('halves big batches by default', () => {
+    const pg64 = presetConfig('lego_S_PG_64', { imgResolution: 64, imgChannels: 3 }); // 6.3 MB of MLP activation per image
+    expect([1, 4, 5, 8, 16, 64].map((b) => defaultMicroBatch(pg64, b))).toEqual([1, 4, 5, 4, 4, 4]);
+    expect(defaultMicroBatch(cfg, BATCH)).toBe(BATCH); // the tiny test stack: never
+  });
+
+  it('gives the whole batch\'s loss and step up to rounding', async () => {
+    const whole = await TrainStep.create(cfg, BATCH, { threads: THREADS, microBatch: BATCH });
+    const halves = await TrainStep.create(cfg, BATCH, { threads: THREADS, microBatch: BATCH / 2 });
+    try {
+      expect(halves.microBatch).toBe(1);
+      const rng = new Rng(5, 3);
+      const weights = startWeights(5);
+      // Non-zero moments, so the step is not Adam's first (where tiny gradients are divided by their own size).
+      const init = {
+        m: state64((_, n) => Array.from({ length: n }, () => 0.01 * rng.normal())),
+        v: state64((_, n) => Array.from({ length: n }, () => 1e-4 * rng.uniform() ** 2)),
+        ema: state64((name) => weights.get(name)!),
+        step: 10,
+      };
+      const [a] = startStates(weights, init);
+      const [b, expected] = startStates(weights, init);
+      const batch = randomBatch(21);
+      const lossWhole = await whole.run(a, batch, 1e-3, 0.9);
+      const lossHalves = await halves.run(b, batch, 1e-3, 0.9);
+      // A dropped or mis-weighted micro-batch would move the loss by a large fraction.
+      expect(Math.abs(lossHalves - lossWhole) / lossWhole).toBeLessThan(1e-6);
+      for (const [kind, m] of [['w', a.weights], ['m', a.adamM], ['v', a.adamV], ['ema', a.ema]] as const) {
+        expected[kind] = new Map(trainable.map((name) => [name, Float64Array.from(m.get(name)!)]));
+      }
+      const { error, where } = stateError(b, expected);
+      expect(error, where).toBeLessThan(1e-5);
+    } finally {
+      await whole.release();
+      await halves.release();
+    }
+  });
+
+  it('refuses a micro-batch that does not divide the batch', async () => {
+    await expect(TrainStep.create(cfg, 4, { microBatch: 3 })).rejects.toThrow('micro-batch 3 does not divide batch 4');
   });
 });
 

@@ -7,7 +7,7 @@ import { UsageError } from '../../errors.js';
 import { initWeights } from '../../lego/model.js';
 import { LegoRunner } from '../../lego/runner.js';
 import { Rng } from '../../random.js';
-import { TrainStep } from '../../train/step.js';
+import { defaultMicroBatch, TrainStep } from '../../train/step.js';
 import { parseIntFlag, parseThreads, resolveArch, threadsHelp } from '../args.js';
 import { sampleRss } from '../rss-sampler.js';
 
@@ -16,6 +16,7 @@ interface BenchFlags {
   resolution?: string;
   batch: string;
   train?: boolean;
+  microBatch?: string;
   stopAfter?: string;
   repeat: string;
   threads?: string;
@@ -77,6 +78,7 @@ export function benchCommand(): Command {
     .option('--batch <n>', 'images per batch', '8')
     .option('--channels <n>', 'image channels (presets only)', '3')
     .option('--train', 'also time a training step (forward of all bricks, loss, backward, Adam, EMA)')
+    .option('--micro-batch <n>', 'images per micro-batch in the training step (default: the batch, halved while its largest activation exceeds 32 MiB)')
     .option('--stop-after <k>', 'time forwards that stop after brick k (0-based; brick skipping)')
     .option('--skip <schedule>', `also time sampling with this brick skipping schedule against none (${SKIP_SYNTAX})`)
     .option('--sample-steps <n>', 'sampler steps for --skip', '4')
@@ -99,6 +101,8 @@ Examples:
         imgChannels: parseIntFlag('--channels', flags.channels, { min: 1, max: 16 }),
         ...(flags.resolution ? { imgResolution: parseIntFlag('--resolution', flags.resolution, { min: 1 }) } : {}),
       });
+      const microBatch = flags.microBatch === undefined ? defaultMicroBatch(cfg, batch) : parseIntFlag('--micro-batch', flags.microBatch, { min: 1, max: batch });
+      if (batch % microBatch !== 0) throw new UsageError(`--micro-batch: ${microBatch} does not divide --batch ${batch}`);
       const stopAfter = flags.stopAfter === undefined ? cfg.bricks.length - 1
         : parseIntFlag('--stop-after', flags.stopAfter, { min: 0, max: cfg.bricks.length - 1 });
       const log = (msg: string) => { if (!flags.json) process.stderr.write(`${msg}\n`); };
@@ -153,7 +157,7 @@ Examples:
       if (flags.train) {
         log('training step: compiling forward + loss + backward + Adam/EMA as one graph');
         const memory = sampleRss();
-        const step = await TrainStep.create(cfg, batch, { threads });
+        const step = await TrainStep.create(cfg, batch, { threads, microBatch });
         const state = step.createState({ weights });
         const images = x.map((v) => Math.tanh(v));
         const noise = rng.fillNormal(new Float32Array(x.length));
@@ -163,6 +167,7 @@ Examples:
         await step.release();
         const stepS = median(stepRuns);
         Object.assign(result, {
+          micro_batch: microBatch,
           train_step_s: stepS,
           train_step_runs_s: stepRuns,
           gflop_per_step: step.flops / 1e9,

@@ -11,6 +11,7 @@ import { openDataset } from '../../data/dataset-reader.js';
 import { loadAnyCheckpoint, convertCheckpoint } from '../../io/load-any.js';
 import { isPresetName } from '../../lego/presets.js';
 import { train, type TrainingImages, type TrainStart } from '../../train/loop.js';
+import { defaultMicroBatch } from '../../train/step.js';
 import { TRAIN_DEFAULTS, type TrainOptions } from '../../train/options.js';
 import { decodeTrainingState } from '../../train/training-state.js';
 import { parseIntFlag, parseNumberFlag, parseThreads, resolveArch, threadsHelp } from '../args.js';
@@ -22,6 +23,7 @@ interface TrainFlags {
   cond?: boolean;
   batch: string;
   batchGpu?: string;
+  microBatch?: string;
   lr: string;
   lrRampup: string;
   ema: string;
@@ -99,6 +101,7 @@ export function trainCommand(): Command {
     .option('--cond', 'class-conditional on the dataset labels (10% dropped to the null label)')
     .option('--batch <n>', 'images per optimiser step', '512')
     .option('--batch-gpu <n>', 'images per graph run; the rest accumulates over rounds (default: --batch)')
+    .option('--micro-batch <n>', 'images per micro-batch inside a graph run: the same gradient up to float rounding, less memory (default: --batch-gpu, halved while its largest activation exceeds 32 MiB; keep it when resuming for bit-exact results)')
     .option('--lr <lr>', 'learning rate', String(TRAIN_DEFAULTS.lr))
     .option('--lr-rampup <kimg>', 'learning-rate ramp-up length', String(TRAIN_DEFAULTS.lrRampupKimg))
     .option('--ema <kimg>', 'EMA half-life', String(TRAIN_DEFAULTS.emaKimg))
@@ -126,6 +129,8 @@ Examples:
       const batch = parseIntFlag('--batch', flags.batch, { min: 1 });
       const batchGpu = flags.batchGpu === undefined ? batch : parseIntFlag('--batch-gpu', flags.batchGpu, { min: 1, max: batch });
       if (batch % batchGpu !== 0) throw new UsageError(`--batch-gpu: ${batchGpu} does not divide --batch ${batch}`);
+      const microFlag = flags.microBatch === undefined ? null : parseIntFlag('--micro-batch', flags.microBatch, { min: 1, max: batchGpu });
+      if (microFlag !== null && batchGpu % microFlag !== 0) throw new UsageError(`--micro-batch: ${microFlag} does not divide the ${batchGpu} images of a graph run`);
       const data = openDataset(flags.data);
       const start: TrainStart = {};
       let config;
@@ -141,6 +146,7 @@ Examples:
         if (JSON.stringify(net.config) !== JSON.stringify(config)) throw new InputError(`${flags.transfer}: its stack differs from --arch ${flags.arch}`);
         start.transferWeights = net.weights;
       }
+      const microBatch = microFlag ?? defaultMicroBatch(config, batchGpu);
       // A resumed conditional model keeps training on labels.
       const cond = !!flags.cond || (!!start.resume && config.labelDim > 0);
       checkDatasetForModel(data, config, { cond });
@@ -153,6 +159,7 @@ Examples:
         cond,
         batch,
         batchGpu,
+        microBatch,
         lr: parseNumberFlag('--lr', flags.lr, { min: 0 }),
         lrRampupKimg: parseNumberFlag('--lr-rampup', flags.lrRampup, { min: 0 }),
         emaKimg: parseNumberFlag('--ema', flags.ema, { min: 0 }),
