@@ -6,6 +6,7 @@ import { countFlops } from '../graph/flops.js';
 import { Executable, type HostTensor } from '../runtime/executable.js';
 import { canvasProblem, type LegoConfig } from './config.js';
 import { coordinatePlanes, type CoordMode } from './coords.js';
+import { defaultMicroBatch } from './micro-batch.js';
 import type { Weights } from './model.js';
 import { precondition, preconditionScalars } from './precond.js';
 import { roll } from './roll.js';
@@ -16,6 +17,11 @@ export interface RunnerOptions {
   threads?: number;
   /** Coordinates on canvases larger than the training size (default 'fit'). */
   coords?: CoordMode;
+  /**
+   * Rows (images, twice that with guidance) per brick run: bigger calls run in pieces of this size
+   * (default: `defaultMicroBatch` for the rows and the canvas). The result does not depend on it.
+   */
+  microBatch?: number;
 }
 
 export interface DenoiseOptions {
@@ -89,24 +95,30 @@ export class LegoRunner {
     if (coords.length !== 2 * height * width) throw new Error(`internal: denoise: coordinates for another canvas`);
     const cond = await this.executable(`cond:${n}`, () => this.conditioningGraph(n));
     const { c } = await cond.run(this.feeds(cond, { sigma: sigmas, class_labels: labels }));
+    const micro = this.options.microBatch ?? defaultMicroBatch(cfg, n, height, width);
+    if (n % micro !== 0) throw new Error(`internal: denoise: micro-batch ${micro} does not divide ${n} rows`);
+    const rows = (a: Float32Array, i: number, per: number) => a.subarray(i * per, (i + micro) * per);
     let f: Float32Array | null = null;
     for (let k = 0; k <= stopAfter; k++) {
-      const exe = await this.executable(`brick${k}:${n}x${height}x${width}`, () => this.brickGraph(k, n, height, width));
+      const exe = await this.executable(`brick${k}:${micro}x${height}x${width}`, () => this.brickGraph(k, micro, height, width));
       const start = performance.now();
       // Shifting brick k's tile grid = rolling its inputs (coordinates included) and unrolling its output.
       const [oy, ox] = brickOffset(cfg.bricks[k].resolution, height, width, options.tileOffset);
       const shape = [n, ch, height, width];
-      const data: Record<string, HostTensor> = {
-        x_in: roll(xIn, shape, oy, ox),
-        c,
-        coords: roll(coords, [1, 2, height, width], oy, ox),
-      };
-      if (f) data.f_prev = roll(f, shape, oy, ox);
-      f = roll((await exe.run(this.feeds(exe, data))).F, shape, -oy, -ox);
+      const xRolled = roll(xIn, shape, oy, ox);
+      const coordsRolled = roll(coords, [1, 2, height, width], oy, ox);
+      const fRolled = f && roll(f, shape, oy, ox);
+      const out = new Float32Array(n * pixels);
+      for (let i = 0; i < n; i += micro) {
+        const data: Record<string, HostTensor> = { x_in: rows(xRolled, i, pixels), c: rows(c, i, cfg.hiddenSize), coords: coordsRolled };
+        if (fRolled) data.f_prev = rows(fRolled, i, pixels);
+        await exe.run(this.feeds(exe, data), { F: rows(out, i, pixels) });
+      }
+      f = roll(out, shape, -oy, -ox);
       const stats = this.brickStats[k];
       stats.calls++;
       stats.ms += performance.now() - start;
-      stats.flops += exe.flops;
+      stats.flops += (exe.flops * n) / micro;
     }
     if (!f) throw new Error('internal: no brick ran');
     const out = new Float32Array(b * pixels);

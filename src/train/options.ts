@@ -16,7 +16,7 @@ export interface TrainOptions {
   batch: number;
   /** Images per graph run; batch / batchGpu rounds are accumulated (default: batch). */
   batchGpu: number;
-  /** Images per micro-batch inside one graph run (default: defaultMicroBatch in train/step.ts). */
+  /** Images per micro-batch inside one graph run (default: defaultMicroBatch in lego/micro-batch.ts). */
   microBatch: number;
   /** Learning rate (default 1e-4). */
   lr: number;

@@ -6,13 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grad } from '../graph/grad.js';
 import { Graph, type Value } from '../graph/ops.js';
 import { initWeights, parameterSpecs, type Weights } from '../lego/model.js';
+import { defaultMicroBatch } from '../lego/micro-batch.js';
 import { presetConfig } from '../lego/presets.js';
 import { modelParams } from '../lego/stack.js';
 import { Rng } from '../random.js';
 import { Executable } from '../runtime/executable.js';
 import { sanitizeGradient } from './adam.js';
 import { legoLoss } from './loss.js';
-import { defaultMicroBatch, TrainStep, type StepBatch } from './step.js';
+import { TrainStep, type StepBatch } from './step.js';
 import { TrainState } from './state.js';
 import { twoBrickConfig } from '../../test/helpers/tiny-model.js';
 
@@ -254,10 +255,17 @@ describe('TrainStep', () => {
 });
 
 describe('TrainStep micro-batches', () => {
-  it('halves big batches by default', () => {
-    const pg64 = presetConfig('lego_S_PG_64', { imgResolution: 64, imgChannels: 3 }); // 6.3 MB of MLP activation per image
-    expect([1, 4, 5, 8, 16, 64].map((b) => defaultMicroBatch(pg64, b))).toEqual([1, 4, 5, 4, 4, 4]);
-    expect(defaultMicroBatch(cfg, BATCH)).toBe(BATCH); // the tiny test stack: never
+  it('takes the default micro-batch of lego/micro-batch.ts', async () => {
+    const s = await TrainStep.create(cfg, 4, { threads: THREADS });
+    const cut = await TrainStep.create(cfg, 4, { threads: THREADS, microBatch: 2 });
+    try {
+      expect(s.microBatch).toBe(defaultMicroBatch(cfg, 4));
+      expect(cut.microBatch).toBe(2);
+      expect(cut.flops).toBeGreaterThan(0.9 * s.flops); // the same work, in two pieces
+    } finally {
+      await s.release();
+      await cut.release();
+    }
   });
 
   it('gives the whole batch\'s loss and step up to rounding', async () => {

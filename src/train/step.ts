@@ -5,6 +5,7 @@
 import { grad } from '../graph/grad.js';
 import { add, concat, Graph, mul, reshape, slice, type Value } from '../graph/ops.js';
 import type { LegoConfig } from '../lego/config.js';
+import { defaultMicroBatch } from '../lego/micro-batch.js';
 import { modelParams } from '../lego/stack.js';
 import { Executable, type HostTensor } from '../runtime/executable.js';
 import { inPlaceStateUpdate, type AdamHyper } from './adam.js';
@@ -28,28 +29,11 @@ export interface StepOptions extends LossOptions, Partial<AdamHyper> {
   /**
    * Images per micro-batch: the graph cuts each batch into micro-batches and sums their losses, weighted
    * by their share of the batch, which is the same loss and gradient up to float rounding (default:
-   * `defaultMicroBatch(cfg, batch)`). Must divide the batch.
+   * `defaultMicroBatch(cfg, batch)` of lego/micro-batch.ts). Must divide the batch.
    */
   microBatch?: number;
   /** ONNX Runtime profile file prefix (see Executable). */
   profilePrefix?: string;
-}
-
-/** Largest activation of one micro-batch the default aims under: about a server CPU's L3 cache. */
-const MICRO_BATCH_BYTES = 32 * 2 ** 20;
-
-/**
- * The batch halved while it is even and its largest activation (a brick's MLP hidden layer: tokens x
- * hidden x mlpRatio floats per image) exceeds 32 MiB. Measured: lego_S_PG_64 at batch 8 (50 MB -> micro-
- * batches of 4) peaks at 4.4 GiB against 5.3 GiB in one piece and steps as fast or faster; the MNIST stack at
- * batch 64 (34 MB -> 32) at 1.0 against 1.15 GiB, 2-7% faster; at batch 16 (8 MB) cutting was 0-8% slower.
- */
-export function defaultMicroBatch(cfg: LegoConfig, batch: number): number {
-  const tokens = Math.max(...cfg.bricks.map((b) => (cfg.imgResolution / b.patchSize) ** 2));
-  const bytesPerImage = tokens * cfg.hiddenSize * cfg.mlpRatio * 4;
-  let micro = batch;
-  while (micro % 2 === 0 && micro * bytesPerImage > MICRO_BATCH_BYTES) micro /= 2;
-  return micro;
 }
 
 export class TrainStep {

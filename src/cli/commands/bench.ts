@@ -7,7 +7,8 @@ import { UsageError } from '../../errors.js';
 import { initWeights } from '../../lego/model.js';
 import { LegoRunner } from '../../lego/runner.js';
 import { Rng } from '../../random.js';
-import { defaultMicroBatch, TrainStep } from '../../train/step.js';
+import { defaultMicroBatch } from '../../lego/micro-batch.js';
+import { TrainStep } from '../../train/step.js';
 import { parseIntFlag, parseThreads, resolveArch, threadsHelp } from '../args.js';
 import { sampleRss } from '../rss-sampler.js';
 
@@ -78,7 +79,7 @@ export function benchCommand(): Command {
     .option('--batch <n>', 'images per batch', '8')
     .option('--channels <n>', 'image channels (presets only)', '3')
     .option('--train', 'also time a training step (forward of all bricks, loss, backward, Adam, EMA)')
-    .option('--micro-batch <n>', 'images per micro-batch in the training step (default: the batch, halved while its largest activation exceeds 32 MiB)')
+    .option('--micro-batch <n>', 'images per graph run in pieces (forward and training step; default: the batch, halved while its largest activation exceeds 32 MiB)')
     .option('--stop-after <k>', 'time forwards that stop after brick k (0-based; brick skipping)')
     .option('--skip <schedule>', `also time sampling with this brick skipping schedule against none (${SKIP_SYNTAX})`)
     .option('--sample-steps <n>', 'sampler steps for --skip', '4')
@@ -114,7 +115,7 @@ Examples:
       const labels = cfg.labelDim > 0 ? new Float32Array(batch * cfg.labelDim).map((_, i) => (i % cfg.labelDim === 0 ? 1 : 0)) : null;
 
       log(`forward: ${flags.arch} at ${r}x${r}, batch ${batch}, bricks 0..${stopAfter}`);
-      const runner = new LegoRunner(cfg, weights, { threads });
+      const runner = new LegoRunner(cfg, weights, { threads, microBatch });
       const sigma = new Array<number>(batch).fill(1);
       const forwardRuns = await timeRuns(repeat, () => runner.denoise(x, shape, sigma, { labels, stopAfter }));
       const bricks = runner.brickStats.slice(0, stopAfter + 1).map((s, k) => ({
@@ -147,6 +148,7 @@ Examples:
         batch,
         threads: threads ?? null,
         stop_after: stopAfter,
+        micro_batch: microBatch,
         forward_s: forwardS,
         forward_runs_s: forwardRuns,
         gflop_per_forward: gflopPerForward,
@@ -167,7 +169,6 @@ Examples:
         await step.release();
         const stepS = median(stepRuns);
         Object.assign(result, {
-          micro_batch: microBatch,
           train_step_s: stepS,
           train_step_runs_s: stepRuns,
           gflop_per_step: step.flops / 1e9,

@@ -11,7 +11,7 @@ import { openDataset } from '../../data/dataset-reader.js';
 import { loadAnyCheckpoint, convertCheckpoint } from '../../io/load-any.js';
 import { isPresetName } from '../../lego/presets.js';
 import { train, type TrainingImages, type TrainStart } from '../../train/loop.js';
-import { defaultMicroBatch } from '../../train/step.js';
+import { defaultMicroBatch } from '../../lego/micro-batch.js';
 import { TRAIN_DEFAULTS, type TrainOptions } from '../../train/options.js';
 import { decodeTrainingState } from '../../train/training-state.js';
 import { parseIntFlag, parseNumberFlag, parseThreads, resolveArch, threadsHelp } from '../args.js';
