@@ -31,6 +31,18 @@ describe('openImageSet (.npz)', () => {
     const odd = join(tmp, 'odd-arr1.npz');
     writeFileSync(odd, zipSync({ 'arr_0.npy': encodeNpyUint8(new Uint8Array(8), [2, 2, 2]), 'arr_1.npy': encodeNpyUint8(new Uint8Array(8), [2, 2, 2]) }));
     expect(openImageSet(odd).labels).toBeNull();
+    // A float arr_1 (not classes) is sized by its own dtype, and ignored.
+    const header = new TextEncoder().encode(`{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }`.padEnd(117) + '\n');
+    const floats = new Uint8Array(10 + header.length + 8);
+    floats.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, header.length, 0]);
+    floats.set(header, 10);
+    const floatPath = join(tmp, 'float-arr1.npz');
+    writeFileSync(floatPath, zipSync({ 'arr_0.npy': encodeNpyUint8(new Uint8Array(8), [2, 2, 2]), 'arr_1.npy': floats }));
+    expect(openImageSet(floatPath).labels).toBeNull();
+    // Truncated data is still an error, whatever the dtype.
+    const shortPath = join(tmp, 'short-arr1.npz');
+    writeFileSync(shortPath, zipSync({ 'arr_0.npy': encodeNpyUint8(new Uint8Array(8), [2, 2, 2]), 'arr_1.npy': floats.subarray(0, floats.length - 1) }));
+    expect(() => openImageSet(shortPath)).toThrow(/arr_1\.npy: 7 bytes of data for shape \(2\) of <f4; truncated/);
   });
 
   it('reads (N, H, W) gray arrays from a compressed npz', () => {

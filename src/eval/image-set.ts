@@ -118,8 +118,11 @@ function npzImageSet(path: string): ImageSet {
   };
 }
 
-/** A .npy array in C order (format versions 1-3): its dtype descriptor, shape and raw bytes. */
-function parseNpy(bytes: Uint8Array, where: string): { descr: string; shape: number[]; data: Uint8Array } {
+/**
+ * A .npy array in C order (format versions 1-3): its dtype descriptor, shape and raw bytes. `dtypeProblem`
+ * may refuse the dtype (checked before the size, which depends on it).
+ */
+function parseNpy(bytes: Uint8Array, where: string, dtypeProblem: (descr: string) => string | null = () => null): { descr: string; shape: number[]; data: Uint8Array } {
   const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
   if (bytes.length < 10 || magic.some((b, i) => bytes[i] !== b)) throw new InputError(`${where}: not a .npy array`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -132,10 +135,20 @@ function parseNpy(bytes: Uint8Array, where: string): { descr: string; shape: num
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
   if (descr === undefined || fortran !== 'False' || shapeText === undefined) throw new InputError(`${where}: expected a C-order array with a dtype and a shape, got header ${header.trim()}`);
   const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
-  const size = shape.reduce((a, b) => a * b, 1) * (NPY_INT_BYTES[descr] ?? 1);
+  const problem = dtypeProblem(descr);
+  if (problem) throw new InputError(`${where}: dtype ${descr}; ${problem}`);
+  const itemSize = npyItemSize(descr);
+  if (itemSize === null) throw new InputError(`${where}: dtype ${descr}; expected a numeric array`);
+  const size = shape.reduce((a, b) => a * b, 1) * itemSize;
   const data = bytes.subarray(start + headerLength);
   if (data.length !== size) throw new InputError(`${where}: ${data.length} bytes of data for shape (${shape.join(', ')}) of ${descr}; truncated`);
   return { descr, shape, data };
+}
+
+/** Bytes per item of a .npy dtype: the digits of a numeric one ('|u1', '<i8', '<f4', ...). */
+function npyItemSize(descr: string): number | null {
+  const numeric = /^[<>|=][biufc](\d+)$/.exec(descr);
+  return numeric ? Number(numeric[1]) : null;
 }
 
 /** Integer dtypes a labels array may have, and their sizes. */
@@ -143,9 +156,7 @@ const NPY_INT_BYTES: Record<string, number> = { '|u1': 1, '<u1': 1, '|i1': 1, '<
 
 /** A .npy array of uint8 in C order. */
 function parseNpyUint8(bytes: Uint8Array, where: string): { shape: number[]; data: Uint8Array } {
-  const { descr, shape, data } = parseNpy(bytes, where);
-  if (descr !== '|u1' && descr !== '<u1' && descr !== '>u1') throw new InputError(`${where}: dtype ${descr}; expected uint8 images (|u1)`);
-  return { shape, data };
+  return parseNpy(bytes, where, (descr) => (['|u1', '<u1', '>u1'].includes(descr) ? null : 'expected uint8 images (|u1)'));
 }
 
 /** arr_1 of an .npz: one integer class per image (guided-diffusion's convention), or null if it is something else. */
