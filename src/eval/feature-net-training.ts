@@ -110,6 +110,7 @@ export async function trainLenet(data: LabelledImages, options: FeatureNetTrainO
   const h: AdamHyper = { beta1: 0.9, beta2: 0.999, eps: 1e-8 };
   const { exe, names } = await compileStep(batch, options.threads, h);
   const state = new TrainState(names, { weights: initLenet(seed) });
+  const stateIo = state.stateFeeds(); // the same arrays every step: the step overwrites them in place
   const rng = new Rng(seed, 1);
   const steps = Math.floor((epochs * data.count) / batch);
   const warmup = Math.min(200, steps);
@@ -135,10 +136,10 @@ export async function trainLenet(data: LabelledImages, options: FeatureNetTrainO
         step_size: Float32Array.of(rate / (1 - h.beta1 ** t)),
         bias2_sqrt: Float32Array.of(Math.sqrt(1 - h.beta2 ** t)),
         ema_beta: Float32Array.of(step < warmup ? 0 : emaBeta),
-        ...state.stateFeeds().inputs,
+        ...stateIo.inputs,
       };
       for (const name of names) feeds[name] = state.weights.get(name) as Float32Array;
-      const out = await exe.run(feeds, state.stateFeeds().outputs);
+      const out = await exe.run(feeds, stateIo.outputs);
       options.onProgress?.({ step: t, steps, loss: out.loss[0] });
     }
   } finally {

@@ -1,7 +1,7 @@
 // The training state (weights, EMA, Adam moments) in one set of flat float32 buffers that the step
 // graph reads and ONNX Runtime overwrites in place. Each parameter is a view into its buffer, so nothing
 // is copied per step. Overwriting is safe because every node that reads an old value is an ancestor of
-// the node that writes the new one (see `stateOutputs`).
+// the node that writes the new one (see `inPlaceStateUpdate` in adam.ts).
 import type { Weights } from '../lego/model.js';
 
 const KINDS = ['w', 'm', 'v', 'ema'] as const;
@@ -44,17 +44,14 @@ export class TrainState {
     }
     this.offsets = offsets;
     this.size = size;
-    const buffers: Weights = new Map([...init.weights].filter(([name]) => !offsets.has(name)));
-    const makeSet = (): FlatSet => {
-      const flat = { w: new Float32Array(size), m: new Float32Array(size), v: new Float32Array(size), ema: new Float32Array(size) };
-      const views = {} as Record<StateKind, Weights>;
-      for (const kind of KINDS) {
-        views[kind] = new Map(trainable.map((name) => [name, flat[kind].subarray(offsets.get(name)!, offsets.get(name)! + init.weights.get(name)!.length)]));
-      }
-      for (const [name, data] of buffers) views.w.set(name, data);
-      return { flat, views };
-    };
-    this.set = makeSet();
+    const flat = { w: new Float32Array(size), m: new Float32Array(size), v: new Float32Array(size), ema: new Float32Array(size) };
+    const views = {} as Record<StateKind, Weights>;
+    for (const kind of KINDS) {
+      views[kind] = new Map(trainable.map((name) => [name, flat[kind].subarray(offsets.get(name)!, offsets.get(name)! + init.weights.get(name)!.length)]));
+    }
+    // Buffers (pos_embed) are not trained: the weights map holds them as given.
+    for (const [name, data] of init.weights) if (!offsets.has(name)) views.w.set(name, data);
+    this.set = { flat, views };
     const sources: Record<StateKind, Weights | undefined> = { w: init.weights, m: init.adamM, v: init.adamV, ema: init.ema ?? init.weights };
     for (const kind of KINDS) {
       const source = sources[kind];
@@ -87,11 +84,6 @@ export class TrainState {
     const out: Weights = new Map(this.weights);
     for (const [name, data] of this.ema) out.set(name, data);
     return out;
-  }
-
-  /** The flat buffer of one kind: what the step reads and then overwrites. */
-  flat(kind: StateKind): Float32Array {
-    return this.set.flat[kind];
   }
 
   /** Graph feeds `<kind>_flat` and preallocated outputs `<kind>_next`: the same arrays. */
