@@ -22,6 +22,17 @@ export function parseThreads(value: string | undefined): number | undefined {
 export const threadsHelp = 'Threads per graph run (default: one per core)';
 
 /**
+ * `--micro-batch`: images per piece of a `batch`-image graph run; null when the flag is absent (the
+ * caller then takes defaultMicroBatch). `batchText` names the batch in the error, e.g. "--batch 8".
+ */
+export function parseMicroBatch(value: string | undefined, batch: number, batchText: string): number | null {
+  if (value === undefined) return null;
+  const micro = parseIntFlag('--micro-batch', value, { min: 1, max: batch });
+  if (batch % micro !== 0) throw new UsageError(`--micro-batch: ${micro} does not divide ${batchText}`);
+  return micro;
+}
+
+/**
  * `--arch`: an official preset name (`lego_S_PG_64`) or a JSON file describing a custom stack.
  * Preset options (channels, classes, resolution) apply to presets only.
  */

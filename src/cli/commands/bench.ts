@@ -9,7 +9,7 @@ import { LegoRunner } from '../../lego/runner.js';
 import { Rng } from '../../random.js';
 import { defaultMicroBatch } from '../../lego/micro-batch.js';
 import { TrainStep } from '../../train/step.js';
-import { parseIntFlag, parseThreads, resolveArch, threadsHelp } from '../args.js';
+import { parseIntFlag, parseMicroBatch, parseThreads, resolveArch, threadsHelp } from '../args.js';
 import { sampleRss } from '../rss-sampler.js';
 
 interface BenchFlags {
@@ -102,8 +102,7 @@ Examples:
         imgChannels: parseIntFlag('--channels', flags.channels, { min: 1, max: 16 }),
         ...(flags.resolution ? { imgResolution: parseIntFlag('--resolution', flags.resolution, { min: 1 }) } : {}),
       });
-      const microBatch = flags.microBatch === undefined ? defaultMicroBatch(cfg, batch) : parseIntFlag('--micro-batch', flags.microBatch, { min: 1, max: batch });
-      if (batch % microBatch !== 0) throw new UsageError(`--micro-batch: ${microBatch} does not divide --batch ${batch}`);
+      const microBatch = parseMicroBatch(flags.microBatch, batch, `--batch ${batch}`) ?? defaultMicroBatch(cfg, batch);
       const stopAfter = flags.stopAfter === undefined ? cfg.bricks.length - 1
         : parseIntFlag('--stop-after', flags.stopAfter, { min: 0, max: cfg.bricks.length - 1 });
       const log = (msg: string) => { if (!flags.json) process.stderr.write(`${msg}\n`); };

@@ -14,7 +14,7 @@ import { train, type TrainingImages, type TrainStart } from '../../train/loop.js
 import { defaultMicroBatch } from '../../lego/micro-batch.js';
 import { TRAIN_DEFAULTS, type TrainOptions } from '../../train/options.js';
 import { decodeTrainingState } from '../../train/training-state.js';
-import { parseIntFlag, parseNumberFlag, parseThreads, resolveArch, threadsHelp } from '../args.js';
+import { parseIntFlag, parseMicroBatch, parseNumberFlag, parseThreads, resolveArch, threadsHelp } from '../args.js';
 
 interface TrainFlags {
   data: string;
@@ -129,8 +129,7 @@ Examples:
       const batch = parseIntFlag('--batch', flags.batch, { min: 1 });
       const batchGpu = flags.batchGpu === undefined ? batch : parseIntFlag('--batch-gpu', flags.batchGpu, { min: 1, max: batch });
       if (batch % batchGpu !== 0) throw new UsageError(`--batch-gpu: ${batchGpu} does not divide --batch ${batch}`);
-      const microFlag = flags.microBatch === undefined ? null : parseIntFlag('--micro-batch', flags.microBatch, { min: 1, max: batchGpu });
-      if (microFlag !== null && batchGpu % microFlag !== 0) throw new UsageError(`--micro-batch: ${microFlag} does not divide the ${batchGpu} images of a graph run`);
+      const microFlag = parseMicroBatch(flags.microBatch, batchGpu, `the ${batchGpu} images of a graph run`);
       const data = openDataset(flags.data);
       const start: TrainStart = {};
       let config;
