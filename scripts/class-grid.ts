@@ -3,11 +3,12 @@
 import { writeFileSync } from 'node:fs';
 import { encodePng } from '../src/data/png.js';
 import { generate, type GeneratedImage } from '../src/diffusion/generate.js';
+import { DEFAULT_STEPS } from '../src/diffusion/sampler.js';
 import { loadCheckpoint } from '../src/io/checkpoint-file.js';
-import { imageGrid } from '../src/io/image-grid.js';
+import { imageGrid } from '../src/data/image-grid.js';
 import { LegoRunner } from '../src/lego/runner.js';
 
-const [network, out, perClass = '10', steps = '18', cfg = '1'] = process.argv.slice(2);
+const [network, out, perClass = '10', steps = String(DEFAULT_STEPS), cfg = '1'] = process.argv.slice(2);
 if (!network || !out) {
   console.error('usage: tsx scripts/class-grid.ts NETWORK OUT.png [SEEDS_PER_CLASS] [STEPS] [CFG]');
   process.exit(2);

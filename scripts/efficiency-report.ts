@@ -12,6 +12,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_STEPS } from '../src/diffusion/sampler.js';
 import { countParameters } from '../src/lego/model.js';
 import type { LegoConfig } from '../src/lego/config.js';
 import { lego, lineChart, markdownTable, parseJsonOutput } from './study-lib.js';
@@ -24,7 +25,7 @@ const { values: a, positionals: runs } = parseArgs({
     out: { type: 'string', default: 'docs/studies' },
     name: { type: 'string', default: 'training-efficiency-results' },
     features: { type: 'string', default: 'lenet-mnist' },
-    steps: { type: 'string', default: '18' },
+    steps: { type: 'string', default: String(DEFAULT_STEPS) },
     batch: { type: 'string', default: '32' },
     threads: { type: 'string' },
   },

@@ -14,6 +14,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_STEPS } from '../src/diffusion/sampler.js';
 import { lego, lineChart, markdownTable, parseJsonOutput } from './study-lib.js';
 
 const { values: a } = parseArgs({
@@ -25,7 +26,7 @@ const { values: a } = parseArgs({
     out: { type: 'string', default: 'docs/studies' },
     fractions: { type: 'string', default: '0,0.2,0.4,0.6,0.8,1' },
     features: { type: 'string', default: 'lenet-mnist' },
-    steps: { type: 'string', default: '18' },
+    steps: { type: 'string', default: String(DEFAULT_STEPS) },
     batch: { type: 'string', default: '32' },
     threads: { type: 'string' },
     work: { type: 'string' },

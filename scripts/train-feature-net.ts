@@ -5,8 +5,8 @@
 import { parseArgs } from 'node:util';
 import { isKnownDataset } from '../src/data/known-datasets.js';
 import { encodeLenet } from '../src/eval/features.js';
-import { lenetAccuracy, loadKnownSplit, trainLenet } from '../src/eval/feature-net-training.js';
-import { writeFileAtomic } from '../src/io/safetensors-file.js';
+import { lenetAccuracy, loadKnownSplit, trainLenet } from '../src/train/feature-net-training.js';
+import { writeFileAtomic } from '../src/files/atomic-write.js';
 
 const { values: flags } = parseArgs({
   options: {

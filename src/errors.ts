@@ -28,6 +28,7 @@ export function isUserError(e: unknown): e is UsageError | InputError | CheckFai
  * every message stays one readable line.
  */
 export function printable(text: string, max = 120): string {
-  const cut = text.length > max ? `${text.slice(0, max)}...` : text;
-  return cut.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  // Cut, escape, cut again: an escape is six characters, so the escaped head may be up to six times `max`.
+  const head = text.slice(0, max).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return head.length > max || text.length > max ? `${head.slice(0, max)}...` : head;
 }

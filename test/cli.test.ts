@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { lego } from './helpers/lego-cli.js';
 
-const golden = fileURLToPath(new URL('../../shared/golden/', import.meta.url));
+const golden = fileURLToPath(new URL('./reference/', import.meta.url));
 
 const tmp = mkdtempSync(join(tmpdir(), 'lego-cli-'));
 const tinyStack = join(tmp, 'tiny.json');

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { guidedDenoise } from '../src/diffusion/guidance.js';
+import { numel } from '../src/graph/ops.js';
 import { loadAnyCheckpoint } from '../src/io/load-any.js';
 import { readSafetensorsFile } from '../src/io/safetensors-file.js';
 import { toFloat32 } from '../src/io/safetensors.js';
@@ -15,7 +17,7 @@ import { runLego } from './helpers/lego-cli.js';
 
 const lego = (args: string[], cwd = tmp) => runLego(args, cwd);
 
-const fixtures = fileURLToPath(new URL('../../shared/fixtures/', import.meta.url));
+const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const fixture = (name: string) => join(fixtures, name);
 const tmp = mkdtempSync(join(tmpdir(), 'lego-convert-'));
 
@@ -62,7 +64,7 @@ describe('the fixtures convert exactly', () => {
     const expectedWeights = new Map([...expected.tensors].map(([name, t]) => [name, toFloat32(t, name)]));
     const cfg = converted.config;
     const shape = [2, cfg.imgChannels, cfg.imgResolution, cfg.imgResolution];
-    const x = new Rng(5).fillNormal(new Float32Array(shape.reduce((a, b) => a * b, 1)));
+    const x = new Rng(5).fillNormal(new Float32Array(numel(shape)));
     const labels = new Float32Array(2 * cfg.labelDim).fill(0);
     labels[3] = 1;
     labels[cfg.labelDim + 7] = 1;
@@ -70,7 +72,7 @@ describe('the fixtures convert exactly', () => {
     for (const weights of [converted.weights, expectedWeights]) {
       const runner = new LegoRunner(cfg, weights, { threads: 1 });
       outputs.push(await runner.denoise(x, shape, [0.7, 12], { labels }));
-      outputs.push(await runner.denoise(x, shape, [0.7, 12], { labels, stopAfter: 1, cfgScale: 2 }));
+      outputs.push(await guidedDenoise(runner, x, shape, [0.7, 12], { labels, stopAfter: 1, cfgScale: 2 }));
       await runner.release();
     }
     expect(outputs[0].some((v) => v !== 0)).toBe(true);

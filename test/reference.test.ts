@@ -4,11 +4,12 @@ import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors.js';
-import { verifyReference, type ReferenceFile } from '../src/eval/reference.js';
+import { verifyReference, type ReferenceFile } from '../src/verify/reference.js';
 import { readSafetensorsFile } from '../src/io/safetensors-file.js';
 
-const goldenDir = fileURLToPath(new URL('../../shared/golden/', import.meta.url));
-const goldenFiles = readdirSync(goldenDir).filter((f) => f.endsWith('.safetensors')).sort();
+const goldenDir = fileURLToPath(new URL('./reference/', import.meta.url));
+/** The stack's reference files, and the VAE's under vae/ (names relative to test/reference/). */
+const goldenFiles = readdirSync(goldenDir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.safetensors')).sort();
 
 /** A copy of a reference file with some tensors replaced or removed. */
 function edited(file: ReferenceFile, edit: (tensors: ReferenceFile['tensors']) => void, metadata = file.metadata): ReferenceFile {
@@ -19,7 +20,7 @@ function edited(file: ReferenceFile, edit: (tensors: ReferenceFile['tensors']) =
 
 describe('reference files of the official code', () => {
   it('finds the public reference files', () => {
-    expect(goldenFiles).toEqual(expect.arrayContaining(['forward_pg3.safetensors', 'grad_pr3_cond.safetensors', 'sampler_pg3.safetensors']));
+    expect(goldenFiles).toEqual(expect.arrayContaining(['forward_pg3.safetensors', 'grad_pr3_cond.safetensors', 'sampler_pg3.safetensors', 'vae/vae_tiny.safetensors']));
   });
 
   for (const name of goldenFiles) {
@@ -34,7 +35,8 @@ describe('reference files of the official code', () => {
     const names = new Set<string>();
     for (const name of goldenFiles) for (const c of await verifyReference(await readSafetensorsFile(goldenDir + name), name)) names.add(c.name);
     for (const n of ['output.stage0', 'output.D', 'output.D_uncond', 'output.D_cfg', 'output.D_large', 'output.loss', 'output.loss_per_pixel',
-      'grad.model.t_embedder.mlp.0.weight', 'grad.model.y_embedder.embedding_table.weight', 'output.t_steps', 'output.x_full', 'output.x_skip_last_brick']) {
+      'grad.model.t_embedder.mlp.0.weight', 'grad.model.y_embedder.embedding_table.weight', 'output.t_steps', 'output.x_full', 'output.x_skip_last_brick',
+      'output.decoded', 'output.decoded_wide', 'output.images_uint8', 'output.posterior_mean', 'output.posterior_std', 'output.latents_scaled']) {
       expect(names, n).toContain(n);
     }
   });

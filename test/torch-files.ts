@@ -2,6 +2,7 @@
 // legacy training state) for any LEGO config, with a small pickle writer, so tests and benchmarks can make
 // custom stacks, other dtypes, strided tensors and very large files without Python.
 import { zipSync } from 'fflate';
+import { numel } from '../src/graph/ops.js';
 import type { LegoConfig } from '../src/lego/config.js';
 import { parameterSpecs, type Weights } from '../src/lego/model.js';
 import { Rng } from '../src/random.js';
@@ -213,7 +214,7 @@ export function tensor(s: StorageData, shape: number[], mode: StorageMode, { par
   return parameter ? new Reduce(new Global('torch._utils', '_rebuild_parameter'), new Tuple([t, true, new ODict([])])) : t;
 }
 
-const rowMajor = (shape: number[]) => shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
+const rowMajor = (shape: number[]) => shape.map((_, i) => numel(shape.slice(i + 1)));
 
 /** The legacy torch.save stream: magic, protocol, sys_info, the object, the storage keys, the storages. */
 export function legacyStream(storages: [string, StorageData][], object: Py): Uint8Array[] {
@@ -353,7 +354,7 @@ export function randomWeights(cfg: LegoConfig, seed = 1): { weights: Weights; sh
   const weights: Weights = new Map();
   const shapes = new Map<string, number[]>();
   for (const spec of parameterSpecs(cfg)) {
-    weights.set(spec.name, rng.fillNormal(new Float32Array(spec.shape.reduce((a, b) => a * b, 1))));
+    weights.set(spec.name, rng.fillNormal(new Float32Array(numel(spec.shape))));
     shapes.set(spec.name, [...spec.shape]);
   }
   return { weights, shapes };

@@ -4,6 +4,9 @@ import { InputError } from '../errors.js';
 import { canvasProblem, type LegoConfig } from '../lego/config.js';
 import type { DatasetInfo } from './dataset.js';
 
+/** What checkDatasetForModel looks at: a dataset of images, or of latents (`latent`, any number of channels). */
+export type DatasetForModel = Omit<DatasetInfo, 'channels'> & { channels: number; where?: string; latent?: boolean };
+
 /** Options for checkDatasetForModel. */
 export interface DatasetCheckOptions {
   /** Train a class-conditional model (--cond): the dataset needs labels. */
@@ -19,14 +22,20 @@ export interface DatasetCheckOptions {
  * const data = openDataset('mnist32.zip');
  * checkDatasetForModel(data, presetConfig('lego_S_PG_64', { imgResolution: data.resolution, imgChannels: data.channels }), { cond: true });
  */
-export function checkDatasetForModel(info: DatasetInfo & { where?: string }, config: LegoConfig, { cond = false }: DatasetCheckOptions = {}): void {
+export function checkDatasetForModel(info: DatasetForModel, config: LegoConfig, { cond = false }: DatasetCheckOptions = {}): void {
   const where = info.where ?? 'dataset';
   const r = info.resolution;
   const problem = canvasProblem(config, r, r);
   if (problem || r !== config.imgResolution) {
-    const why = problem ? `the model cannot tile ${r}x${r} images (${problem})` : `images are ${r}x${r} but the model is configured for ${config.imgResolution}x${config.imgResolution}`;
+    const noun = info.latent ? 'latents' : 'images';
+    const why = problem ? `the model cannot tile ${r}x${r} ${noun} (${problem})` : `${noun} are ${r}x${r} but the model is configured for ${config.imgResolution}x${config.imgResolution}`;
     const fit = r === config.imgResolution ? tileableResolution(config, r) : config.imgResolution;
+    // A latent dataset's --resolution is the image size before encoding: the latent size times the VAE's factor.
+    if (info.latent) throw new InputError(`${where}: ${why}; remake the dataset with lego dataset --vae and a --resolution giving ${fit}x${fit} latents`);
     throw new InputError(`${where}: ${why}; remake the dataset with --resolution ${fit} (e.g. --transform pad)`);
+  }
+  if (info.latent && info.channels !== config.imgChannels) {
+    throw new InputError(`${where}: latents have ${info.channels} channels but the model takes ${config.imgChannels}; give an --arch with ${info.channels} channels`);
   }
   if (info.channels !== config.imgChannels) {
     throw new InputError(`${where}: images have ${info.channels} channel${info.channels > 1 ? 's' : ''} but the model takes ${config.imgChannels}; remake the dataset with --channels ${config.imgChannels}`);

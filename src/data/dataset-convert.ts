@@ -52,36 +52,68 @@ export interface ConvertSummary {
 
 /** Convert `source` into `sink`; see ConvertOptions. Throws InputError naming the image for user-fixable problems. */
 export function convertDataset(source: ImageSource, options: ConvertOptions, sink: DatasetSink, hooks: ConvertHooks = {}): ConvertSummary {
+  const total = Math.min(source.count, options.maxImages ?? Infinity);
+  const tally: ConvertTally = { skipped: 0, shape: null };
+  const labels: [string, number | null][] = [];
+  for (const { image, label } of datasetImages(source, options, hooks, tally)) {
+    const name = imageName(labels.length);
+    sink.add(name, encodePng(image));
+    labels.push([name, label]);
+    hooks.onProgress?.(labels.length, total);
+  }
+  return finishDataset(source, labels, tally, sink);
+}
+
+/** One image as the dataset holds it (1 or 3 channels, fitted to the resolution), with its label. */
+export interface DatasetImage {
+  image: Image;
+  label: number | null;
+}
+
+/** What datasetImages has found so far: images skipped, and the format (set by the first image read). */
+export interface ConvertTally {
+  skipped: number;
+  shape: { resolution: number; channels: 1 | 3 } | null;
+}
+
+/**
+ * The images of `source` as the dataset holds them, in order, up to `maxImages`; `tally` is kept up to date.
+ * Throws InputError naming the image for user-fixable problems.
+ */
+export function* datasetImages(source: ImageSource, options: ConvertOptions, hooks: ConvertHooks, tally: ConvertTally): Generator<DatasetImage> {
   const { transform, maxImages = Infinity, onError = 'fail' } = options;
   if (transform && options.resolution === undefined) throw new Error(`internal: convertDataset: transform ${transform} needs a resolution`);
-  const total = Math.min(source.count, maxImages);
   let shape: DatasetShape | null = null;
-  const labels: [string, number][] = [];
-  let labelled = true;
-  let skipped = 0;
+  let count = 0;
   for (const item of source.items()) {
-    if (labels.length >= maxImages) break;
+    if (count >= maxImages) break;
     const img = load(item, onError, hooks);
     if (!img) {
-      skipped++;
+      tally.skipped++;
       continue;
     }
     shape ??= datasetShape(img, item, options);
+    tally.shape = shape;
     const converted = toChannels(img, shape, item, options.channels !== undefined);
-    const png = encodePng(fit(converted, shape, transform, options.resolution !== undefined, item));
-    const name = imageName(labels.length);
-    sink.add(name, png);
-    labelled &&= item.label !== null;
-    labels.push([name, item.label ?? 0]);
-    hooks.onProgress?.(labels.length, total);
+    count++;
+    yield { image: fit(converted, shape, transform, options.resolution !== undefined, item), label: item.label };
   }
-  if (!shape) throw new InputError(`${source.description}: no images could be read`);
+}
+
+/**
+ * Write dataset.json for the members written (name and label, in order) and sum the conversion up: labelled
+ * only when every image has a label. Throws InputError when no image could be read.
+ */
+export function finishDataset(source: ImageSource, members: readonly [string, number | null][], tally: ConvertTally, sink: DatasetSink): ConvertSummary {
+  if (!tally.shape) throw new InputError(`${source.description}: no images could be read`);
+  const labelled = members.every(([, label]) => label !== null);
   let labelDim = source.classNames?.length ?? 0;
-  for (const [, c] of labels) labelDim = Math.max(labelDim, c + 1);
+  for (const [, c] of members) labelDim = Math.max(labelDim, (c ?? 0) + 1);
   if (!labelled) labelDim = 0;
   const classNames = labelled ? source.classNames : null;
-  sink.add(DATASET_JSON, new TextEncoder().encode(serializeDatasetJson(labelled ? labels : null, classNames)));
-  return { images: labels.length, skipped, resolution: shape.resolution, channels: shape.channels, labelDim, classNames };
+  const labels = labelled ? members.map(([name, label]): [string, number] => [name, label ?? 0]) : null;
+  sink.add(DATASET_JSON, new TextEncoder().encode(serializeDatasetJson(labels, classNames)));
+  return { images: members.length, skipped: tally.skipped, resolution: tally.shape.resolution, channels: tally.shape.channels, labelDim, classNames };
 }
 
 /** The output format, fixed by the options or else by the first image read. */

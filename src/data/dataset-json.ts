@@ -1,7 +1,7 @@
 // The EDM/StyleGAN dataset layout: images named `00000/img00000000.png` (the first 5 of the 8 digits
 // name the folder: 1000 images per folder) and `dataset.json` holding `{"labels": [["00000/img00000000.png", 3], ...]}`
 // or `{"labels": null}`. We add `"class_names"` when the classes have names; EDM's loader ignores it.
-import { InputError } from '../errors.js';
+import { InputError, printable } from '../errors.js';
 
 /** The file holding the labels, at the root of the ZIP or folder. */
 export const DATASET_JSON = 'dataset.json';
@@ -31,7 +31,7 @@ export function parseDatasetJson(text: string, where: string): DatasetLabels {
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new InputError(`${where}: not valid JSON (${(e as Error).message})`);
+    throw new InputError(`${where}: not valid JSON (${printable((e as Error).message)})`); // the message quotes the text
   }
   const fail = (what: string): never => {
     throw new InputError(`${where}: ${what}; expected {"labels": [["00000/img00000000.png", 3], ...]} or {"labels": null}`);
@@ -49,8 +49,8 @@ export function parseDatasetJson(text: string, where: string): DatasetLabels {
   for (const [k, item] of (o.labels as unknown[]).entries()) {
     if (!Array.isArray(item) || item.length !== 2 || typeof item[0] !== 'string') fail(`labels[${k}] is not a [name, label] pair`);
     const [name, label] = item as [string, unknown];
-    if (Array.isArray(label)) throw new InputError(`${where}: labels[${k}] (${name}) is a vector; only class indices are supported`);
-    if (typeof label !== 'number' || !Number.isInteger(label) || label < 0) fail(`labels[${k}] (${name}) is ${JSON.stringify(label)}, not a class index >= 0`);
+    if (Array.isArray(label)) throw new InputError(`${where}: labels[${k}] (${printable(name)}) is a vector; only class indices are supported`);
+    if (typeof label !== 'number' || !Number.isInteger(label) || label < 0) fail(`labels[${k}] (${printable(name)}) is ${printable(JSON.stringify(label) ?? String(label), 40)}, not a class index >= 0`);
     labels.set(name.replaceAll('\\', '/'), label as number);
   }
   return { labels, classNames };

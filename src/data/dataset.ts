@@ -4,7 +4,7 @@
 import { InputError } from '../errors.js';
 import { DATASET_JSON, parseDatasetJson } from './dataset-json.js';
 import { decodeImage, isImageName } from './decode-image.js';
-import type { FileTable } from './file-table.js';
+import type { FileTable } from '../files/file-table.js';
 import { colorChannels, convertChannels, toChw } from './image.js';
 import { isPng, readPngHeader } from './png.js';
 
@@ -91,7 +91,8 @@ function probe(files: FileTable, name: string): { width: number; height: number;
   return isPng(head) ? readPngHeader(head, at) : decodeImage(files.read(name), at);
 }
 
-function readLabels(files: FileTable, names: string[]): Pick<DatasetInfo, 'labels' | 'classNames' | 'labelDim'> {
+/** The labels dataset.json gives `names` (every one needs one), or none when there is no dataset.json. */
+export function readLabels(files: FileTable, names: string[]): Pick<DatasetInfo, 'labels' | 'classNames' | 'labelDim'> {
   if (!files.names.includes(DATASET_JSON)) return { labels: null, classNames: null, labelDim: 0 };
   const at = `${files.where}: ${DATASET_JSON}`;
   const json = parseDatasetJson(new TextDecoder().decode(files.read(DATASET_JSON)), at);

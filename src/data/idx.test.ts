@@ -43,4 +43,19 @@ describe('idx', () => {
     expect(() => parseIdx(Uint8Array.of(0x1f, 0x8b, 1, 2, 3), 'bad.gz')).toThrow(/^bad\.gz: corrupt gzip data/);
     expect(() => idxImages(parseIdx(labels, 'lbl'), 'lbl')).toThrow(/^lbl: expected uint8 images/);
   });
+
+  it('refuses a gzip trailer stating far more bytes than the data can inflate to, before allocating them', () => {
+    const gz = new Uint8Array(gzipSync(labels));
+    new DataView(gz.buffer, gz.byteOffset).setUint32(gz.length - 4, 67_108_864, true);
+    expect(() => parseIdx(gz, 'lbl.gz')).toThrow(`lbl.gz: corrupt gzip data (states 67108864 bytes inflated from ${gz.length})`);
+  });
+
+  it('keeps the message about 200 dimensions short, and reads a zero dimension as empty', () => {
+    const header = new Uint8Array(4 + 4 * 200);
+    header.set([0, 0, 0x08, 200]);
+    for (let i = 0; i < 100; i++) new DataView(header.buffer).setUint32(4 + 4 * i, 2 ** 31 - 1); // overflows to Infinity, then x 0
+    const empty = parseIdx(header, 'wide-idx');
+    expect(empty.data.length).toBe(0);
+    expect(() => idxLabels(empty, 'wide-idx')).toThrow(/^wide-idx: expected a 1-D array of integer labels; got dimensions 2147483647x.{0,80}$/);
+  });
 });

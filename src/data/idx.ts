@@ -2,7 +2,8 @@
 // (0, 0, element type, number of dimensions), the dimensions as big-endian uint32, then the data in
 // row-major order, big-endian. Gzipped files are recognised by their magic and inflated with fflate.
 import { gunzipSync } from 'fflate';
-import { InputError } from '../errors.js';
+import { InputError, printable } from '../errors.js';
+import { numel } from '../graph/ops.js';
 import type { Image } from './image.js';
 
 /** A parsed IDX array. */
@@ -22,16 +23,22 @@ const TYPES: Record<number, { name: string; bytes: number; read: (v: DataView, a
 };
 const ARRAYS = { 0x08: Uint8Array, 0x09: Int8Array, 0x0b: Int16Array, 0x0c: Int32Array, 0x0d: Float32Array, 0x0e: Float64Array };
 
+/** Deflate's largest expansion, about 1032:1: what a gzip member of n bytes may inflate to at most. */
+const MAX_INFLATE_RATIO = 1032;
+
 /** True for the gzip magic bytes 1f 8b. */
 export const isGzip = (bytes: Uint8Array) => bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 
 /** Parse an IDX file, gzipped or not. Throws InputError naming `where` when it is not IDX or is truncated. */
 export function parseIdx(bytes: Uint8Array, where: string): IdxArray {
   if (isGzip(bytes)) {
+    // The inflater allocates the size the gzip trailer states (mod 2^32) before inflating anything.
+    const stated = bytes.length >= 4 ? new DataView(bytes.buffer, bytes.byteOffset + bytes.length - 4, 4).getUint32(0, true) : 0;
+    if (stated > MAX_INFLATE_RATIO * bytes.length + 1024) throw new InputError(`${where}: corrupt gzip data (states ${stated} bytes inflated from ${bytes.length})`);
     try {
       bytes = gunzipSync(bytes);
     } catch (e) {
-      throw new InputError(`${where}: corrupt gzip data (${(e as Error).message})`);
+      throw new InputError(`${where}: corrupt gzip data (${printable((e as Error).message)})`);
     }
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -44,10 +51,10 @@ export function parseIdx(bytes: Uint8Array, where: string): IdxArray {
   const start = 4 + 4 * ndim;
   if (bytes.length < start) throw new InputError(`${where}: truncated IDX header (${bytes.length} bytes for ${ndim} dimensions)`);
   const dims = Array.from({ length: ndim }, (_, i) => view.getUint32(4 + 4 * i));
-  const count = dims.reduce((a, b) => a * b, 1);
+  const count = dims.includes(0) ? 0 : numel(dims); // not NaN when the other dimensions overflow to Infinity
   const expected = start + count * type.bytes;
   if (bytes.length < expected) {
-    throw new InputError(`${where}: truncated IDX data (${bytes.length} bytes; dimensions ${dims.join('x')} of ${type.name} need ${expected})`);
+    throw new InputError(`${where}: truncated IDX data (${bytes.length} bytes; dimensions ${shape(dims)} of ${type.name} need ${expected})`);
   }
   const data = new ARRAYS[bytes[2] as keyof typeof ARRAYS](count);
   if (type.bytes === 1) data.set(bytes[2] === 0x08 ? bytes.subarray(start, expected) : new Int8Array(bytes.buffer, bytes.byteOffset + start, count));
@@ -71,7 +78,12 @@ export function idxImages(array: IdxArray, where: string): { count: number; imag
 export function idxLabels(array: IdxArray, where: string): Int32Array {
   const { dims, data } = array;
   if (dims.length !== 1 || data instanceof Float32Array || data instanceof Float64Array) {
-    throw new InputError(`${where}: expected a 1-D array of integer labels; got dimensions ${dims.join('x')} of ${data.constructor.name}`);
+    throw new InputError(`${where}: expected a 1-D array of integer labels; got dimensions ${shape(dims)} of ${data.constructor.name}`);
   }
   return Int32Array.from(data);
+}
+
+/** Dimensions for a message: up to 255 of them, so cut short. */
+function shape(dims: readonly number[]): string {
+  return printable(dims.join('x'), 60);
 }

@@ -3,7 +3,7 @@
 import { InputError } from '../errors.js';
 import { DATASET_JSON, parseDatasetJson } from './dataset-json.js';
 import { decodeImage, isImageName } from './decode-image.js';
-import type { FileTable } from './file-table.js';
+import type { FileTable } from '../files/file-table.js';
 import { idxImages, idxLabels, type IdxArray } from './idx.js';
 import type { Image } from './image.js';
 

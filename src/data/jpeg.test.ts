@@ -29,4 +29,12 @@ describe('jpeg', () => {
     const bytes = jpeg(16, 16, (x, y) => [x * 10, y * 10, 0]);
     expect(() => decodeJpeg(bytes.subarray(0, 200), 'cut.jpg')).toThrow(/^cut\.jpg: corrupt JPEG/);
   });
+
+  it('refuses a frame header claiming more pixels than the file can hold, before decoding', () => {
+    const bytes = jpeg(12, 9, (x, y) => [x * 20, y * 20, 0]);
+    const sof = bytes.findIndex((b, i) => b === 0xff && bytes[i + 1] === 0xc0);
+    new DataView(bytes.buffer).setUint16(sof + 5, 1769); // height, then width: jpeg-js would decode for seconds
+    new DataView(bytes.buffer).setUint16(sof + 7, 3784);
+    expect(() => decodeJpeg(bytes, 'big.jpg')).toThrow(`big.jpg: corrupt JPEG (3784x1769 pixels cannot come from ${bytes.length} bytes)`);
+  });
 });

@@ -46,4 +46,10 @@ describe('png', () => {
     expect(() => decodeImage(new TextEncoder().encode('<html>'), 'page.png')).toThrow('page.png: not a PNG or JPEG image (starts with 3c 68 74 6d)');
     expect(() => decodeImage(new Uint8Array(0), 'empty.png')).toThrow('empty.png: empty file');
   });
+
+  it('refuses a header claiming more pixels than the file can hold, before decoding', () => {
+    const png = encodePng({ width: 1, height: 1, channels: 1, data: Uint8Array.of(0) });
+    new DataView(png.buffer).setUint32(16, 64015800); // width; fast-png would allocate 64 MB of rows
+    expect(() => decodePng(png, 'wide.png')).toThrow(`wide.png: corrupt PNG (64015800x1 pixels cannot come from ${png.length} bytes)`);
+  });
 });

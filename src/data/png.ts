@@ -18,6 +18,10 @@ export interface PngHeader {
 }
 
 const CHANNELS_BY_COLOR_TYPE: Record<number, number> = { 0: 1, 2: 3, 3: 3, 4: 2, 6: 4 };
+/** Samples per pixel as stored (a palette index is one sample). */
+const SAMPLES_BY_COLOR_TYPE: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+/** Deflate's largest expansion, about 1032:1: the image data cannot inflate to more than this. */
+const MAX_INFLATE_RATIO = 1032;
 
 /** Read the IHDR of a PNG (at least its first 26 bytes). Throws InputError naming `where`. */
 export function readPngHeader(bytes: Uint8Array, where: string): PngHeader {
@@ -31,7 +35,12 @@ export function readPngHeader(bytes: Uint8Array, where: string): PngHeader {
 
 /** Decode a PNG to an 8-bit image. Palette images become RGB (RGBA with a tRNS chunk). Throws InputError naming `where`. */
 export function decodePng(bytes: Uint8Array, where: string): Image {
-  if (!isPng(bytes)) throw new InputError(`${where}: not a PNG (bad signature)`);
+  const { width: w, height: h } = readPngHeader(bytes, where);
+  // Rows as stored are a filter byte and packed samples; the decoder allocates them before it inflates a byte.
+  const rowBytes = 1 + Math.ceil((w * SAMPLES_BY_COLOR_TYPE[bytes[25]] * bytes[24]) / 8);
+  if (h * rowBytes > MAX_INFLATE_RATIO * bytes.length + 1024) {
+    throw new InputError(`${where}: corrupt PNG (${w}x${h} pixels cannot come from ${bytes.length} bytes)`);
+  }
   let png: DecodedPng;
   try {
     png = decode(bytes);

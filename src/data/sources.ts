@@ -3,11 +3,11 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { InputError } from '../errors.js';
-import { fileError, openFileSource, openFileTable } from './fs-files.js';
+import { fileError, openFileSource, openFileTable } from '../files/fs-files.js';
 import { filesImageSource, idxImageSource, type ImageSource } from './image-source.js';
 import { parseIdx, type IdxArray } from './idx.js';
 import { isKnownDataset, knownDatasetFiles, type Split } from './known-datasets.js';
-import { isZip } from './zip-reader.js';
+import { isZip } from '../files/zip-reader.js';
 
 /** Options for openImageSource. */
 export interface SourceOptions {

@@ -3,12 +3,16 @@
 // Seeds: image k draws everything from its own streams, `new Rng(seed, stream)` (xoshiro128** seeded
 // by splitmix32, normals by Box-Muller in float64; see random.ts): stream 0 gives the initial latents
 // (C*H*W standard normals, CHW order), stream 1 the churn noise of each step in turn, stream 2 the
-// random class. So image k is the same whatever the batch size or thread count.
-import { canvasProblem, type LegoConfig } from '../lego/config.js';
+// random class. So image k is the same whatever the batch size or thread count. A latent model samples
+// VAE latents the same way, and its VAE decodes each batch to images.
+import { canvasProblem, largestTile, type LegoConfig } from '../lego/config.js';
 import type { BrickStats, LegoRunner } from '../lego/runner.js';
 import { Rng } from '../random.js';
+import { downscaleFactor } from '../vae/config.js';
+import type { Vae } from '../vae/vae.js';
 import { tileShift } from './canvas.js';
-import { edmSample, type SamplerOptions } from './sampler.js';
+import { guidedDenoise } from './guidance.js';
+import { DEFAULT_STEPS, edmSample, type SamplerOptions } from './sampler.js';
 import { skipProblem, stopAfterAt, type SkipSchedule } from './skip.js';
 
 export interface GenerateOptions extends Omit<SamplerOptions, 'stopAfterAt' | 'churnNoise' | 'onStep' | 'signal'> {
@@ -29,6 +33,11 @@ export interface GenerateOptions extends Omit<SamplerOptions, 'stopAfterAt' | 'c
   shiftTiles?: boolean;
   /** Horizontally seamless 360-degree panorama: horizontal grid offsets every step. */
   wrap?: boolean;
+  /**
+   * The VAE of a latent model: the sampled latents (width x height, the model's channels) are decoded to
+   * images downscale-factor times larger (default none: the samples are the images).
+   */
+  vae?: Vae;
 }
 
 /** One finished image, 8-bit, rows of pixels with interleaved channels (HWC). */
@@ -40,6 +49,8 @@ export interface GeneratedImage {
   height: number;
   channels: number;
   pixels: Uint8Array;
+  /** The sampled latents of an image decoded by a VAE, shape (C, h, w); absent for pixel models. */
+  latents?: { data: Float32Array; shape: [number, number, number] };
 }
 
 export interface StepInfo {
@@ -69,7 +80,12 @@ export interface GenerateStats {
   bricks: BrickStats[];
   /** The brick each step stopped after (the same for every batch). */
   stopAfterPerStep: number[];
+  /** Time spent decoding latents with the VAE (latent models), included in `seconds`. */
+  decodeSeconds?: number;
 }
+
+/** Most elements of one typed array in every engine this runs on. */
+const MAX_LATENT_ELEMENTS = 2 ** 31 - 1;
 
 /** Validate options against a model; returns a problem or null. */
 export function generateProblem(cfg: LegoConfig, options: GenerateOptions): string | null {
@@ -78,11 +94,22 @@ export function generateProblem(cfg: LegoConfig, options: GenerateOptions): stri
   if (options.seeds.length === 0) return 'no seeds given';
   const canvas = canvasProblem(cfg, height, width);
   if (canvas) return canvas;
+  const batch = options.batch ?? 8;
+  if (!(Number.isInteger(batch) && batch > 0)) return `batch ${batch} is not a positive whole number of images`;
+  // One batch's latents are one typed array; a larger canvas fails deep in the run instead of here.
+  const images = Math.min(batch, options.seeds.length);
+  const latents = images * cfg.imgChannels * height * width;
+  if (latents > MAX_LATENT_ELEMENTS) {
+    return `a ${width}x${height} canvas in batches of ${images} needs ${latents} latent values at once, more than one array holds (2^31 - 1); use a smaller batch or canvas`;
+  }
   if (typeof options.classLabel === 'number') {
     if (cfg.labelDim === 0) return `class ${options.classLabel} given but the model is unconditional`;
     if (!Number.isInteger(options.classLabel) || options.classLabel < 0 || options.classLabel >= cfg.labelDim) {
       return `class ${options.classLabel} is out of range: the model has classes 0..${cfg.labelDim - 1}`;
     }
+  }
+  if (options.vae && options.vae.config.latentChannels !== cfg.imgChannels) {
+    return `the VAE makes ${options.vae.config.latentChannels}-channel latents but the model denoises ${cfg.imgChannels} channels`;
   }
   if (options.skip) return skipProblem(options.skip, cfg.bricks.length);
   return null;
@@ -108,15 +135,16 @@ export async function generate(runner: LegoRunner, options: GenerateOptions, hoo
   const width = options.width ?? cfg.imgResolution;
   const height = options.height ?? cfg.imgResolution;
   const channels = cfg.imgChannels;
-  const steps = options.steps ?? 18;
+  const steps = options.steps ?? DEFAULT_STEPS;
   const batchSize = options.batch ?? 8;
   const skip = options.skip ?? { kind: 'none' };
   const pixels = channels * height * width;
-  const largest = Math.max(...cfg.bricks.map((b) => b.resolution));
+  const largest = largestTile(cfg);
   const before = runner.brickStats.map((s) => ({ ...s }));
   const start = performance.now();
   const images: GeneratedImage[] = [];
   const stopAfterPerStep: number[] = [];
+  let decodeMs = 0;
 
   for (let first = 0; first < options.seeds.length; first += batchSize) {
     const seeds = options.seeds.slice(first, first + batchSize);
@@ -131,7 +159,7 @@ export async function generate(runner: LegoRunner, options: GenerateOptions, hoo
     const x = await edmSample(
       async (xIn, sigma, { step, stopAfter }) => {
         const shift = options.wrap || options.shiftTiles ? tileShift(step, largest, !options.wrap) : undefined;
-        const d = await runner.denoise(xIn, shape, new Array<number>(b).fill(sigma), {
+        const d = await guidedDenoise(runner, xIn, shape, new Array<number>(b).fill(sigma), {
           labels, stopAfter, cfgScale: options.cfgScale, tileOffset: shift,
         });
         if (!denoisedAt.has(step)) denoisedAt.set(step, d);
@@ -153,14 +181,21 @@ export async function generate(runner: LegoRunner, options: GenerateOptions, hoo
         },
       },
     );
-    const batchImages = seeds.map((seed, i) => ({
-      seed,
-      classLabel: classes[i],
-      width,
-      height,
-      channels,
-      pixels: toUint8Image(x, i * pixels, channels, height, width),
-    }));
+    let batchImages: GeneratedImage[];
+    if (options.vae) {
+      const decodeStart = performance.now();
+      batchImages = await decodeBatch(options.vae, Float32Array.from(x), shape, seeds, classes);
+      decodeMs += performance.now() - decodeStart;
+    } else {
+      batchImages = seeds.map((seed, i) => ({
+        seed,
+        classLabel: classes[i],
+        width,
+        height,
+        channels,
+        pixels: toUint8Image(x, i * pixels, channels, height, width),
+      }));
+    }
     images.push(...batchImages);
     await hooks.onImages?.(batchImages);
   }
@@ -169,11 +204,47 @@ export async function generate(runner: LegoRunner, options: GenerateOptions, hoo
     images: images.length,
     bricks: runner.brickStats.map((s, k) => ({ calls: s.calls - before[k].calls, ms: s.ms - before[k].ms, flops: s.flops - before[k].flops })),
     stopAfterPerStep,
+    ...(options.vae ? { decodeSeconds: decodeMs / 1000 } : {}),
   };
   return { images, stats };
 }
 
-function classFor(cfg: LegoConfig, seed: number, classLabel: GenerateOptions['classLabel']): number | null {
+/** A batch of sampled latents (B, C, h, w) decoded by the VAE into 8-bit images, each keeping its latents. */
+async function decodeBatch(vae: Vae, latents: Float32Array, shape: readonly number[], seeds: readonly number[], classes: (number | null)[]): Promise<GeneratedImage[]> {
+  const [, c, h, w] = shape;
+  const decoded = await decodeLatents(vae, latents, shape);
+  const per = latents.length / seeds.length;
+  return decoded.map((img, i) => ({
+    seed: seeds[i],
+    classLabel: classes[i],
+    width: img.width,
+    height: img.height,
+    channels: img.channels,
+    pixels: img.pixels,
+    latents: { data: latents.slice(i * per, (i + 1) * per), shape: [c, h, w] },
+  }));
+}
+
+/**
+ * Latents (N, latent, h, w) decoded by the VAE to N 8-bit HWC images f times larger (f its downscale factor),
+ * made 8-bit as the authors' generate.py does: clip(x * 127.5 + 128, 0, 255), truncated.
+ */
+export async function decodeLatents(vae: Vae, latents: Float32Array, shape: readonly number[]): Promise<{ width: number; height: number; channels: number; pixels: Uint8Array }[]> {
+  const [n, , h, w] = shape;
+  const f = downscaleFactor(vae.config);
+  const channels = vae.config.outChannels;
+  const decoded = await vae.decode(latents, [...shape]);
+  const per = decoded.length / n;
+  return Array.from({ length: n }, (_, i) => ({
+    width: w * f,
+    height: h * f,
+    channels,
+    pixels: toUint8Image(decoded, i * per, channels, h * f, w * f),
+  }));
+}
+
+/** The class image `seed` is generated for: `classLabel`, or drawn from the seed's stream 2; null for an unconditional model. */
+export function classFor(cfg: LegoConfig, seed: number, classLabel: GenerateOptions['classLabel']): number | null {
   if (cfg.labelDim === 0) return null;
   if (typeof classLabel === 'number') return classLabel;
   return new Rng(seed, 2).below(cfg.labelDim);

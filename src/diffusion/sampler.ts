@@ -14,7 +14,11 @@ export interface EvalContext {
 /** D(x; sigma) for a batch: x (B, ...) float32, one sigma for the whole batch. */
 export type Denoiser = (x: Float32Array, sigma: number, context: EvalContext) => Promise<Float32Array>;
 
+/** Sampler steps when none are given: EDM's 18 (35 network evaluations with Heun). */
+export const DEFAULT_STEPS = 18;
+
 export interface SamplerOptions extends ScheduleOptions {
+  /** Number of steps (default `DEFAULT_STEPS`). */
   steps?: number;
   solver?: 'heun' | 'euler';
   sChurn?: number;
@@ -32,7 +36,7 @@ export interface SamplerOptions extends ScheduleOptions {
 
 /** Sample from latents (standard normal, (B, ...)) to images in float64. */
 export async function edmSample(denoise: Denoiser, latents: Float32Array | Float64Array, options: SamplerOptions = {}): Promise<Float64Array> {
-  const { steps = 18, solver = 'heun', sChurn = 0, sMin = 0, sMax = Infinity, sNoise = 1 } = options;
+  const { steps = DEFAULT_STEPS, solver = 'heun', sChurn = 0, sMin = 0, sMax = Infinity, sNoise = 1 } = options;
   const t = edmSigmas(steps, options);
   const n = latents.length;
   let x = Float64Array.from(latents, (v) => v * t[0]);

@@ -16,6 +16,13 @@ describe('brick skipping schedules', () => {
     expect(() => parseSkip('top:1.5')).toThrow(/fraction in \[0, 1\]/);
     expect(() => parseSkip('middle:0.5')).toThrow(/expected none, top:F, last:F/);
     expect(() => parseSkip('5-1:1')).toThrow(/got "5-1:1"/);
+    expect(() => parseSkip('top\ntop')).toThrow('got "top\\u000atop"'); // one line
+  });
+
+  it('reads numbers with exponents on either side of a range, as JavaScript prints small sigmas', () => {
+    expect(parseSkip('0-5e-324:0')).toEqual({ kind: 'ranges', ranges: [{ sigmaLo: 0, sigmaHi: 5e-324, stopAfter: 0 }] });
+    expect(parseSkip('2e-3-1e+2:1')).toEqual({ kind: 'ranges', ranges: [{ sigmaLo: 0.002, sigmaHi: 100, stopAfter: 1 }] });
+    expect(parseSkip('top:1e-7')).toEqual({ kind: 'top', fraction: 1e-7 });
   });
 
   it('top:F drops the last brick for the last F of the steps (the reference case: 8 steps, from step 4)', () => {

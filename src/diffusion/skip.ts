@@ -2,6 +2,8 @@
 // stops after at each sampler step. PG stacks drop their top (global, last) brick at low noise, PR
 // stacks their last (local) brick at high noise; any per-sigma schedule can be given.
 
+import { printable } from '../errors.js';
+
 export type SkipSchedule =
   | { kind: 'none' }
   /** Drop the last brick for the last `fraction` of the steps (PG: the top, global brick at low noise). */
@@ -13,23 +15,28 @@ export type SkipSchedule =
   /** Step i stops after brick `stopAfter[i]`; null (or past the end): every brick. The web app's brick dial. */
   | { kind: 'steps'; stopAfter: readonly (number | null)[] };
 
+/** A non-negative decimal as JavaScript prints one: `0.4`, `80`, `2e-3`, `1e+21`. */
+const NUMBER = '[0-9.]+(?:[eE][+-]?[0-9]+)?';
+const FRACTION_SPEC = new RegExp(`^(top|last):(${NUMBER})$`);
+const RANGE_SPEC = new RegExp(`^\\s*(${NUMBER})-(${NUMBER}):(\\d+)\\s*$`);
+
 export const SKIP_SYNTAX = 'none, top:F, last:F (F in [0, 1]) or sigma ranges like 0-1:1,1-80:2 (LO-HI:BRICK)';
 
 /** Parse `none`, `top:0.4`, `last:0.3` or `0.002-1:1,1-80:2`. Throws Error naming the problem. */
 export function parseSkip(spec: string): SkipSchedule {
   const s = spec.trim();
   if (s === '' || s === 'none') return { kind: 'none' };
-  const frac = /^(top|last):([0-9.]+)$/.exec(s);
+  const frac = FRACTION_SPEC.exec(s);
   if (frac) {
     const fraction = Number(frac[2]);
-    if (!(fraction >= 0 && fraction <= 1)) throw new Error(`expected a fraction in [0, 1] after "${frac[1]}:", got "${frac[2]}"`);
+    if (!(fraction >= 0 && fraction <= 1)) throw new Error(`expected a fraction in [0, 1] after "${frac[1]}:", got "${printable(frac[2], 40)}"`);
     return { kind: frac[1] as 'top' | 'last', fraction };
   }
   const ranges = s.split(',').map((part) => {
-    const m = /^\s*([0-9.eE+-]+?)-([0-9.eE+]+):(\d+)\s*$/.exec(part);
+    const m = RANGE_SPEC.exec(part);
     const [lo, hi, k] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [NaN, NaN, NaN];
     if (!m || !Number.isFinite(lo) || !Number.isFinite(hi) || lo > hi || lo < 0) {
-      throw new Error(`expected ${SKIP_SYNTAX}; got "${part.trim()}"`);
+      throw new Error(`expected ${SKIP_SYNTAX}; got "${printable(part.trim(), 60)}"`);
     }
     return { sigmaLo: lo, sigmaHi: hi, stopAfter: k };
   });

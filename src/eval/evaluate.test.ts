@@ -8,8 +8,8 @@ import { serializeDatasetJson } from '../data/dataset-json.js';
 import { encodePng } from '../data/png.js';
 import { Rng } from '../random.js';
 import { evaluate } from './evaluate.js';
-import { initLenet } from './feature-net-training.js';
 import { encodeLenet } from './features.js';
+import { initLenet } from './lenet.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lego-evaluate-'));
 const net = join(tmp, 'lenet-random.safetensors');
@@ -73,7 +73,7 @@ describe('evaluate', () => {
 
   it('acc without labels is an error naming the images', async () => {
     const npz = join(tmp, 'x.npz');
-    const { encodeNpzUint8 } = await import('../io/npz.js');
+    const { encodeNpzUint8 } = await import('../data/npz.js');
     writeFileSync(npz, encodeNpzUint8(new Uint8Array(4 * 32 * 32), [4, 32, 32, 1]));
     await expect(evaluate({ images: npz, ref, features: net, metrics: ['acc'] })).rejects.toThrow(/x\.npz: accuracy needs the class of each image/);
   });

@@ -1,13 +1,17 @@
 // `lego eval` as a library call: features of generated images and of a reference dataset (cached), then
 // Fréchet distance, KID, precision/recall and the classifier's accuracy on the classes images were
 // generated for. Metrics are named after the feature network (fd-lenet-mnist); FID is fd-inception-v3.
+// evaluateMerged scores the per-job statistics of a sharded run instead, with the same result.
 import { InputError } from '../errors.js';
 import { openDataset } from '../data/dataset-reader.js';
 import type { Image } from '../data/image.js';
 import { Rng } from '../random.js';
-import { frechetDistance, gaussianStats } from './fd.js';
+import { extractAll } from './extract.js';
+import { sumsToGaussian } from './feature-sums.js';
+import { frechetDistance, gaussianStats, type GaussianStats } from './fd.js';
 import { classAccuracy, loadFeatureNet, type FeatureExtractor } from './features.js';
 import { labelsOf, openImageSet, type Labels } from './image-set.js';
+import { mergeJobStats } from './job-stats.js';
 import { kid } from './kid.js';
 import { precisionRecall } from './precision-recall.js';
 import { datasetStamp, readReferenceStats, referenceStatsPath, writeReferenceStats, type ReferenceFeatures } from './reference-stats.js';
@@ -59,24 +63,11 @@ export interface EvaluateResult {
   seconds: number;
 }
 
-/** Images per extraction call (bounds memory, paces progress). */
-const CHUNK = 1000;
-
-async function extractAll(net: FeatureExtractor, count: number, image: (i: number) => Image, onProgress?: (done: number) => void) {
-  const features = new Float32Array(count * net.dim);
-  const logits = net.classes > 0 ? new Float32Array(count * net.classes) : null;
-  for (let start = 0; start < count; start += CHUNK) {
-    const end = Math.min(count, start + CHUNK);
-    const batch = await net.extract(Array.from({ length: end - start }, (_, j) => image(start + j)));
-    features.set(batch.features, start * net.dim);
-    if (logits && batch.logits) logits.set(batch.logits, start * net.classes);
-    onProgress?.(end);
-  }
-  return { features, logits };
-}
-
 /** Features of the reference dataset, from the cache when it is fresh. */
-async function referenceFeatures(net: FeatureExtractor, options: EvaluateOptions): Promise<{ ref: ReferenceFeatures; cache: EvaluateResult['ref']['cache']; file: string | null }> {
+async function referenceFeatures(
+  net: FeatureExtractor,
+  options: Pick<EvaluateOptions, 'ref' | 'cache'> & { onProgress?: (stage: 'reference', done: number, total: number) => void },
+): Promise<{ ref: ReferenceFeatures; cache: EvaluateResult['ref']['cache']; file: string | null }> {
   const file = options.cache === false ? null : referenceStatsPath(options.ref, net.name);
   const dataset = openDataset(options.ref);
   try {
@@ -127,6 +118,69 @@ function subsetRows(x: Float32Array, d: number, rows: number, seed: number): Flo
   return out;
 }
 
+/** The generated side of an evaluation: one feature row (and logits) per image, in set order. */
+interface Generated {
+  /** What was given (a path), for the result; `where` names it in errors. */
+  path: string;
+  where: string;
+  count: number;
+  features: Float32Array;
+  logits: Float32Array | null;
+  /** The class each image was generated for (-1: none); null when acc is not wanted. */
+  classes: Int32Array | null;
+  /** Mean and covariance of the features, for FD. */
+  gaussian: () => GaussianStats;
+}
+
+/** The metrics asked for: by default fd, kid, pr, and acc when the images have classes. */
+function wantedMetrics(options: EvaluateOptions | MergedEvaluateOptions, hasClasses: boolean): Set<MetricName> {
+  return new Set(options.metrics ?? (hasClasses ? METRICS : METRICS.filter((m) => m !== 'acc')));
+}
+
+/** Reference features, then every wanted metric of `gen` against them. */
+async function score(net: FeatureExtractor, gen: Generated, wanted: Set<MetricName>, options: EvaluateOptions | MergedEvaluateOptions, start: number): Promise<EvaluateResult> {
+  const seed = options.seed ?? 0;
+  const { ref, cache, file } = await referenceFeatures(net, options);
+  const d = net.dim;
+  const nGen = gen.count;
+  const nRef = ref.stats.count;
+  const metrics: Record<string, MetricResult> = {};
+  if (wanted.has('fd')) {
+    metrics[`fd-${net.name}`] = { value: frechetDistance(gen.gaussian(), ref.stats), images: nGen, ref_images: nRef };
+  }
+  if (wanted.has('kid')) {
+    const r = await kid(gen.features, ref.features, d, { subsets: options.kidSubsets, subsetSize: options.kidSubsetSize, seed, threads: options.threads });
+    metrics[`kid-${net.name}`] = { value: r.value, std: r.std, images: nGen, ref_images: nRef, subsets: r.subsets, subset_size: r.subsetSize };
+  }
+  if (wanted.has('pr')) {
+    const cap = options.prMaxImages ?? 10_000;
+    const k = options.prK ?? 3;
+    if (Math.min(nGen, nRef, cap) <= k) throw new InputError(`precision/recall with k = ${k} needs more than ${k} images in each set; got ${nGen} and ${nRef} (at most ${cap} used)`);
+    const real = subsetRows(ref.features, d, cap, seed);
+    const fake = subsetRows(gen.features, d, cap, seed + 1);
+    const r = await precisionRecall(real, fake, d, { k, threads: options.threads });
+    const used = { images: fake.length / d, ref_images: real.length / d, k: r.k };
+    metrics[`precision-${net.name}`] = { value: r.precision, ...used };
+    metrics[`recall-${net.name}`] = { value: r.recall, ...used };
+  }
+  const { logits: genLogits, classes } = gen;
+  if (wanted.has('acc') && classes && genLogits) {
+    const rows = [...classes.keys()].filter((i) => classes[i] >= 0);
+    if (rows.length === 0) throw new InputError(`${gen.where}: the labels name none of its ${nGen} images`);
+    const logits = new Float32Array(rows.length * net.classes);
+    rows.forEach((row, i) => logits.set(genLogits.subarray(row * net.classes, (row + 1) * net.classes), i * net.classes));
+    metrics[`acc-${net.name}`] = { value: classAccuracy(logits, rows.map((i) => classes[i])), images: rows.length };
+  }
+  return {
+    features: net.name,
+    feature_dim: d,
+    images: { path: gen.path, count: nGen },
+    ref: { path: options.ref, count: nRef, cache, cache_file: file },
+    metrics,
+    seconds: (performance.now() - start) / 1000,
+  };
+}
+
 /**
  * Score generated images against a reference dataset.
  *
@@ -136,61 +190,68 @@ function subsetRows(x: Float32Array, d: number, rows: number, seed: number): Flo
  */
 export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult> {
   const start = performance.now();
-  const seed = options.seed ?? 0;
   const set = openImageSet(options.images);
   let loaded: FeatureExtractor | undefined;
   try {
     const net = (loaded = await loadFeatureNet(options.features ?? 'lenet-mnist', { threads: options.threads }));
     const labelSource = options.labels ?? set.labels;
-    const wanted = new Set(options.metrics ?? (labelSource ? METRICS : METRICS.filter((m) => m !== 'acc')));
+    const wanted = wantedMetrics(options, labelSource !== null);
     if (wanted.has('acc') && !labelSource) {
       throw new InputError(`${set.where}: accuracy needs the class of each image: a labels.json inside it (lego generate writes one) or a labels file`);
     }
     if (wanted.has('acc') && net.classes === 0) throw new InputError(`accuracy: feature network ${net.name} has no classifier head`);
     if (set.count < 2) throw new InputError(`${set.where}: ${set.count} image; the metrics need at least 2`);
-    const gen = await extractAll(net, set.count, (i) => set.image(i), (done) => options.onProgress?.('images', done, set.count));
-    const { ref, cache, file } = await referenceFeatures(net, options);
-    const d = net.dim;
-    const nGen = set.count;
-    const nRef = ref.stats.count;
-    const metrics: Record<string, MetricResult> = {};
-    if (wanted.has('fd')) {
-      metrics[`fd-${net.name}`] = { value: frechetDistance(gaussianStats(gen.features, d), ref.stats), images: nGen, ref_images: nRef };
-    }
-    if (wanted.has('kid')) {
-      const r = await kid(gen.features, ref.features, d, { subsets: options.kidSubsets, subsetSize: options.kidSubsetSize, seed, threads: options.threads });
-      metrics[`kid-${net.name}`] = { value: r.value, std: r.std, images: nGen, ref_images: nRef, subsets: r.subsets, subset_size: r.subsetSize };
-    }
-    if (wanted.has('pr')) {
-      const cap = options.prMaxImages ?? 10_000;
-      const k = options.prK ?? 3;
-      if (Math.min(nGen, nRef, cap) <= k) throw new InputError(`precision/recall with k = ${k} needs more than ${k} images in each set; got ${nGen} and ${nRef} (at most ${cap} used)`);
-      const real = subsetRows(ref.features, d, cap, seed);
-      const fake = subsetRows(gen.features, d, cap, seed + 1);
-      const r = await precisionRecall(real, fake, d, { k, threads: options.threads });
-      const used = { images: fake.length / d, ref_images: real.length / d, k: r.k };
-      metrics[`precision-${net.name}`] = { value: r.precision, ...used };
-      metrics[`recall-${net.name}`] = { value: r.recall, ...used };
-    }
-    const genLogits = gen.logits;
-    if (wanted.has('acc') && labelSource && genLogits) {
-      const labels = labelsOf(set, labelSource);
-      const rows = [...labels.keys()].filter((i) => labels[i] >= 0);
-      if (rows.length === 0) throw new InputError(`${set.where}: the labels name none of its ${set.count} images`);
-      const logits = new Float32Array(rows.length * net.classes);
-      rows.forEach((row, i) => logits.set(genLogits.subarray(row * net.classes, (row + 1) * net.classes), i * net.classes));
-      metrics[`acc-${net.name}`] = { value: classAccuracy(logits, rows.map((i) => labels[i])), images: rows.length };
-    }
-    return {
-      features: net.name,
-      feature_dim: d,
-      images: { path: options.images, count: nGen },
-      ref: { path: options.ref, count: nRef, cache, cache_file: file },
-      metrics,
-      seconds: (performance.now() - start) / 1000,
-    };
+    const { features, logits } = await extractAll(net, set.count, (i) => set.image(i), (done) => options.onProgress?.('images', done, set.count));
+    const classes = wanted.has('acc') && labelSource ? labelsOf(set, labelSource) : null;
+    const gen = { path: options.images, where: set.where, count: set.count, features, logits, classes, gaussian: () => gaussianStats(features, net.dim) };
+    return await score(net, gen, wanted, options, start);
   } finally {
     set.close();
     await loaded?.release();
+  }
+}
+
+/** evaluate's options for the statistics that the jobs of a sharded run wrote, instead of its images. */
+export interface MergedEvaluateOptions extends Omit<EvaluateOptions, 'images' | 'labels' | 'onProgress'> {
+  /** A sample directory with the jobs' statistics (`lego generate --stats`), or its stats folder. */
+  stats: string;
+  /** Reference feature extraction progress (the generated side needs none). */
+  onProgress?: (stage: 'reference', done: number, total: number) => void;
+}
+
+/**
+ * Score the per-job statistics of a sharded run (written by `lego generate --stats` or `lego worker`)
+ * against a reference dataset: the same result as `evaluate` over all of the run's images at once, without
+ * reading them again. Classes for accuracy come from the statistics.
+ *
+ * @example
+ * const r = await evaluateMerged({ stats: 'out/', ref: 'mnist32.zip' });
+ * r.images.count; // every image of every job, each once
+ */
+export async function evaluateMerged(options: MergedEvaluateOptions): Promise<EvaluateResult> {
+  const start = performance.now();
+  const net = await loadFeatureNet(options.features ?? 'lenet-mnist', { threads: options.threads });
+  try {
+    const merged = await mergeJobStats(options.stats, net.name);
+    if (merged.net.fingerprint !== net.fingerprint) {
+      throw new InputError(`${options.stats}: the statistics were made with feature network ${merged.net.fingerprint}, not ${net.fingerprint}; use the same --features`);
+    }
+    const hasClasses = merged.classes.some((c) => c >= 0);
+    const wanted = wantedMetrics(options, hasClasses);
+    if (wanted.has('acc') && !hasClasses) throw new InputError(`${options.stats}: accuracy needs the class of each image, and the statistics have none (an unconditional model)`);
+    if (wanted.has('acc') && net.classes === 0) throw new InputError(`accuracy: feature network ${net.name} has no classifier head`);
+    if (merged.sums.count < 2) throw new InputError(`${options.stats}: ${merged.sums.count} image; the metrics need at least 2`);
+    const gen = {
+      path: options.stats,
+      where: options.stats,
+      count: merged.sums.count,
+      features: merged.features,
+      logits: merged.logits,
+      classes: merged.classes,
+      gaussian: () => sumsToGaussian(merged.sums),
+    };
+    return await score(net, gen, wanted, options, start);
+  } finally {
+    await net.release();
   }
 }

@@ -1,10 +1,11 @@
 // Image sets for lego eval: .npz arrays (as generate --npz and numpy write them) and labels files.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { encodeNpyInt64, encodeNpyUint8, encodeNpzUint8 } from '../io/npz.js';
+import { encodeNpyInt64, encodeNpyUint8, encodeNpzUint8 } from '../data/npz.js';
+import { encodePng } from '../data/png.js';
 import { labelsOf, openImageSet, parseLabelsJson } from './image-set.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lego-image-set-'));
@@ -63,6 +64,25 @@ describe('openImageSet (.npz)', () => {
     writeFileSync(join(tmp, 'junk.npz'), 'not a zip');
     expect(() => openImageSet(join(tmp, 'junk.npz'))).toThrow(/junk\.npz: cannot read as \.npz/);
   });
+
+  it('refuses an entry claiming 2 GB from 100 deflated bytes without allocating it, and damaged headers in one line', () => {
+    const zip = zipSync({ 'arr_0.npy': encodeNpyUint8(new Uint8Array(8), [2, 2, 2]) }, { level: 6 });
+    const central = Buffer.from(zip).lastIndexOf(Uint8Array.of(0x50, 0x4b, 1, 2)); // the central directory entry
+    new DataView(zip.buffer).setUint32(central + 24, 0x7fffffff, true); // the uncompressed size
+    const bomb = join(tmp, 'bomb.npz');
+    writeFileSync(bomb, zip);
+    const before = process.memoryUsage().arrayBuffers;
+    expect(() => openImageSet(bomb)).toThrow(/bomb\.npz: arr_0\.npy: corrupt ZIP \(claims 2147483647 bytes from \d+ deflated\)/);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(1e6);
+    const header = join(tmp, 'header.npz');
+    writeFileSync(header, zipSync({ 'arr_0.npy': Uint8Array.of(0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, 3, 0, 0, 10, 0) }));
+    expect(() => openImageSet(header)).toThrow(/header\.npz: arr_0\.npy: expected a C-order array with a dtype and a shape, got header \\u0000\\u000a\\u0000$/);
+    const negative = encodeNpyUint8(new Uint8Array(4), [4, 1, 1]);
+    const at = new TextDecoder('latin1').decode(negative.subarray(0, 128)).indexOf('(4, 1, 1)');
+    negative.set(new TextEncoder().encode('(-2,-2,1)'), at); // 4 elements, as many as the data holds
+    writeFileSync(join(tmp, 'negative.npz'), zipSync({ 'arr_0.npy': negative }));
+    expect(() => openImageSet(join(tmp, 'negative.npz'))).toThrow(/negative\.npz: arr_0\.npy: shape \(-2,-2,1\) is not a tuple of sizes/);
+  });
 });
 
 describe('labels', () => {
@@ -76,5 +96,20 @@ describe('labels', () => {
     expect(() => parseLabelsJson('{"a.png": 1.5}', 'l.json')).toThrow('l.json: class of a.png is 1.5; expected an integer >= 0');
     expect(() => parseLabelsJson('{', 'l.json')).toThrow(/^l\.json: not JSON/);
     expect(() => parseLabelsJson('3', 'l.json')).toThrow(/expected an object/);
+  });
+});
+
+describe('openImageSet (a sharded run\'s folder)', () => {
+  it('reads labels.json and the jobs\' labels/*.json together', () => {
+    const dir = mkdtempSync(join(tmp, 'sharded-'));
+    mkdirSync(join(dir, 'labels'));
+    for (const name of ['000000.png', '000001.png', '000002.png']) writeFileSync(join(dir, name), encodePng({ width: 1, height: 1, channels: 1, data: new Uint8Array(1) }));
+    writeFileSync(join(dir, 'labels', '000000-000001.json'), '{"000000.png": 3, "000001.png": 1}');
+    writeFileSync(join(dir, 'labels', '000002-000002.json'), '{"000002.png": 7}');
+    const set = openImageSet(dir);
+    expect(set.count).toBe(3);
+    expect([...labelsOf(set, set.labels!)]).toEqual([3, 1, 7]);
+    writeFileSync(join(dir, 'labels.json'), '[0, 0, 0]');
+    expect(() => openImageSet(dir)).toThrow(/labels\.json lists classes in image order, which cannot be read together/);
   });
 });

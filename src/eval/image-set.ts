@@ -1,13 +1,17 @@
 // The images `lego eval` scores: a folder or ZIP of PNG/JPEG files (what `lego generate` writes, searched
 // recursively) or an .npz holding arr_0, uint8 (N, H, W[, C]), as `lego generate --npz` and the ADM
-// evaluation suite write it; and the class each image was generated for, from a labels JSON file.
+// evaluation suite write it; and the class each image was generated for, from a labels JSON file (labels.json
+// and the per-job labels/*.json of a sharded run, read together).
 import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
-import { unzipSync } from 'fflate';
-import { InputError } from '../errors.js';
+import { InputError, printable } from '../errors.js';
+import { numel } from '../graph/ops.js';
 import { DATASET_JSON, parseDatasetJson } from '../data/dataset-json.js';
 import { decodeImage, isImageName } from '../data/decode-image.js';
-import { openFileTable } from '../data/fs-files.js';
+import { parseNpyHeader } from '../data/npy.js';
+import { memorySource } from '../files/byte-source.js';
+import { openFileTable } from '../files/fs-files.js';
+import { isZip, zipFileTable } from '../files/zip-reader.js';
 import type { Image } from '../data/image.js';
 
 /** The labels file `lego generate` writes beside the images of a conditional model. */
@@ -40,8 +44,9 @@ export function openImageSet(path: string): ImageSet {
     throw new InputError(`${path}: no PNG or JPEG images (expected the output folder of lego generate, a dataset, or an .npz)`);
   }
   let labels: Labels | null = null;
-  if (files.names.includes(LABELS_JSON)) {
-    labels = parseLabelsJson(new TextDecoder().decode(files.read(LABELS_JSON)), `${path}: ${LABELS_JSON}`);
+  const labelFiles = files.names.filter((name) => name === LABELS_JSON || isJobLabelsName(name));
+  if (labelFiles.length > 0) {
+    labels = readLabelFiles(labelFiles, (name) => files.read(name), path);
   } else if (files.names.includes(DATASET_JSON)) {
     const json = parseDatasetJson(new TextDecoder().decode(files.read(DATASET_JSON)), `${path}: ${DATASET_JSON}`);
     if (json.labels) labels = { byName: json.labels };
@@ -56,6 +61,25 @@ export function openImageSet(path: string): ImageSet {
   };
 }
 
+/** The folder of a sample directory with one labels file per job (labels/<tag>.json), read together. */
+export const JOB_LABELS_DIR = 'labels';
+
+function isJobLabelsName(name: string): boolean {
+  return name.startsWith(`${JOB_LABELS_DIR}/`) && name.endsWith('.json') && !name.slice(JOB_LABELS_DIR.length + 1).includes('/');
+}
+
+/** labels.json and the jobs' labels files as one map (a single file as it is). */
+function readLabelFiles(names: readonly string[], read: (name: string) => Uint8Array, path: string): Labels {
+  const parsed = names.map((name) => parseLabelsJson(new TextDecoder().decode(read(name)), `${path}: ${name}`));
+  if (parsed.length === 1) return parsed[0];
+  const byName = new Map<string, number>();
+  parsed.forEach((labels, i) => {
+    if ('byIndex' in labels) throw new InputError(`${path}: ${names[i]} lists classes in image order, which cannot be read together with the other labels files; expected { "000123.png": 3, ... }`);
+    for (const [name, label] of labels.byName) byName.set(name, label);
+  });
+  return { byName };
+}
+
 /**
  * A labels file: `{ "000123.png": 3, ... }` (image path -> class; a bare file name also matches an image
  * in a sub-folder) or `[3, 1, ...]` (one class per image, in set order). Throws InputError naming `where`.
@@ -65,10 +89,10 @@ export function parseLabelsJson(text: string, where: string): Labels {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new InputError(`${where}: not JSON (${(e as Error).message})`);
+    throw new InputError(`${where}: not JSON (${printable((e as Error).message)})`); // the message quotes the text
   }
   const check = (key: string, v: unknown): number => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new InputError(`${where}: class of ${key} is ${JSON.stringify(v)}; expected an integer >= 0`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new InputError(`${where}: class of ${printable(key)} is ${printable(JSON.stringify(v) ?? String(v), 40)}; expected an integer >= 0`);
     return v;
   };
   if (Array.isArray(json)) return { byIndex: json.map((v, i) => check(`image ${i}`, v)) };
@@ -93,21 +117,26 @@ export function labelsOf(set: Pick<ImageSet, 'names' | 'count'>, labels: Labels)
 // .npz
 
 function npzImageSet(path: string): ImageSet {
-  let entries: Record<string, Uint8Array>;
+  let bytes: Uint8Array;
   try {
-    entries = unzipSync(readFileSync(path));
+    const buffer = readFileSync(path);
+    bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength); // images are views of it: plain Uint8Arrays
   } catch (e) {
     throw new InputError(`${path}: cannot read as .npz (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  const name = 'arr_0.npy' in entries ? 'arr_0.npy' : Object.keys(entries).find((n) => n.endsWith('.npy'));
+  // The package's ZIP reader: it checks each entry's CRC and never allocates sizes a damaged directory claims.
+  const src = memorySource(bytes, path);
+  if (!isZip(src)) throw new InputError(`${path}: cannot read as .npz (not a ZIP archive)`);
+  const files = zipFileTable(src);
+  const name = files.names.includes('arr_0.npy') ? 'arr_0.npy' : files.names.find((n) => n.endsWith('.npy'));
   if (!name) throw new InputError(`${path}: no arr_0.npy inside; expected np.savez(path, images)`);
-  const { shape, data } = parseNpyUint8(entries[name], `${path}: ${name}`);
+  const { shape, data } = parseNpyUint8(files.read(name), `${path}: ${printable(name)}`);
   const [count, height, width, channels = 1] = shape;
   if ((shape.length !== 3 && shape.length !== 4) || count === 0 || ![1, 3, 4].includes(channels)) {
-    throw new InputError(`${path}: ${name} has shape (${shape.join(', ')}); expected uint8 (N, H, W) or (N, H, W, C) with C 1, 3 or 4`);
+    throw new InputError(`${path}: ${printable(name)} has shape ${tuple(shape)}; expected uint8 (N, H, W) or (N, H, W, C) with C 1, 3 or 4`);
   }
   const size = height * width * channels;
-  const classes = 'arr_1.npy' in entries && name === 'arr_0.npy' ? parseNpyLabels(entries['arr_1.npy'], `${path}: arr_1.npy`, count) : null;
+  const classes = files.names.includes('arr_1.npy') && name === 'arr_0.npy' ? parseNpyLabels(files.read('arr_1.npy'), `${path}: arr_1.npy`, count) : null;
   return {
     where: path,
     count,
@@ -123,26 +152,20 @@ function npzImageSet(path: string): ImageSet {
  * may refuse the dtype (checked before the size, which depends on it).
  */
 function parseNpy(bytes: Uint8Array, where: string, dtypeProblem: (descr: string) => string | null = () => null): { descr: string; shape: number[]; data: Uint8Array } {
-  const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
-  if (bytes.length < 10 || magic.some((b, i) => bytes[i] !== b)) throw new InputError(`${where}: not a .npy array`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const major = bytes[6];
-  const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
-  const start = major === 1 ? 10 : 12;
-  const header = new TextDecoder().decode(bytes.subarray(start, start + headerLength));
-  const descr = /'descr':\s*'([^']*)'/.exec(header)?.[1];
-  const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
-  const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (descr === undefined || fortran !== 'False' || shapeText === undefined) throw new InputError(`${where}: expected a C-order array with a dtype and a shape, got header ${header.trim()}`);
-  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
+  const { descr, shape, dataOffset } = parseNpyHeader(bytes, where);
   const problem = dtypeProblem(descr);
-  if (problem) throw new InputError(`${where}: dtype ${descr}; ${problem}`);
+  if (problem) throw new InputError(`${where}: dtype ${printable(descr, 20)}; ${problem}`);
   const itemSize = npyItemSize(descr);
-  if (itemSize === null) throw new InputError(`${where}: dtype ${descr}; expected a numeric array`);
-  const size = shape.reduce((a, b) => a * b, 1) * itemSize;
-  const data = bytes.subarray(start + headerLength);
-  if (data.length !== size) throw new InputError(`${where}: ${data.length} bytes of data for shape (${shape.join(', ')}) of ${descr}; truncated`);
+  if (itemSize === null) throw new InputError(`${where}: dtype ${printable(descr, 20)}; expected a numeric array`);
+  const size = numel(shape) * itemSize;
+  const data = bytes.subarray(dataOffset);
+  if (data.length !== size) throw new InputError(`${where}: ${data.length} bytes of data for shape ${tuple(shape)} of ${descr}; truncated`);
   return { descr, shape, data };
+}
+
+/** A shape for a message, as numpy prints it: `(2, 4, 4)`, cut short when it has many dimensions. */
+function tuple(shape: readonly number[]): string {
+  return printable(`(${shape.join(', ')})`, 60);
 }
 
 /** Bytes per item of a .npy dtype: the digits of a numeric one ('|u1', '<i8', '<f4', ...). */

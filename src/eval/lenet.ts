@@ -1,10 +1,11 @@
 // The feature network of `lego eval` for 32x32 gray images: a LeNet-style CNN (three 3x3 conv + GELU +
 // 2x2 average-pool stages, then two linear layers). Its 128 penultimate activations are the features;
 // the last layer gives 10 class logits. Parameter names are those of the equivalent PyTorch module.
-import { geluTanh, Graph, reshape, type Value } from '../graph/ops.js';
+import { geluTanh, Graph, numel, reshape, type Value } from '../graph/ops.js';
 import { avgPool2, conv2d } from '../nn/conv.js';
 import { linear } from '../nn/linear.js';
 import { Params, type ParamSpec } from '../nn/params.js';
+import { Rng } from '../random.js';
 
 /** Width and height of the input. */
 export const LENET_RESOLUTION = 32;
@@ -46,4 +47,19 @@ export function lenetSpecs(): ParamSpec[] {
   const p = new Params(g, '');
   lenet(p, g.input('images', [1, LENET_RESOLUTION, LENET_RESOLUTION, 1]));
   return [...p.specs.values()];
+}
+
+/** Xavier-uniform weights and zero biases, as the initialisers of `lenetSpecs()` declare them. */
+export function initLenet(seed: number): Map<string, Float32Array> {
+  const rng = new Rng(seed, 0x1e7);
+  const weights = new Map<string, Float32Array>();
+  for (const { name, shape, init } of lenetSpecs()) {
+    const n = numel(shape);
+    if (init.kind === 'zeros') weights.set(name, new Float32Array(n));
+    else if (init.kind === 'xavier') {
+      const bound = Math.sqrt(6 / (init.fanIn + init.fanOut));
+      weights.set(name, Float32Array.from({ length: n }, () => (2 * rng.uniform() - 1) * bound));
+    } else throw new Error(`internal: initLenet: ${name} has init ${init.kind}`);
+  }
+  return weights;
 }

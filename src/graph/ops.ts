@@ -1,9 +1,9 @@
 // The op vocabulary and the typed graph builder. Every tensor is a symbolic Value with a static
 // shape; every builder checks its inputs, infers the output shape and appends one Node.
-// Adding an op: one entry in OpAttrs, one builder here, one rule in vjp.ts, one case in onnx.ts.
+// Adding an op: one entry in OpAttrs, one builder here, one rule each in vjp.ts, onnx.ts and flops.ts.
 
 export type Shape = readonly number[];
-export type DType = 'float32' | 'float64' | 'int64' | 'bool';
+export type DType = 'float32' | 'float64' | 'int64' | 'bool' | 'int8' | 'uint8' | 'int32';
 
 type NoAttrs = Record<string, never>;
 
@@ -44,6 +44,28 @@ export interface OpAttrs {
   GeluTanh: NoAttrs;
   /** Multi-head softmax(q k^T * scale) v over (N, T, D) inputs: one fused kernel (no T x T tensor kept). */
   Attention: { heads: number; scale: number };
+  /**
+   * 2-D cross-correlation of x (N, C, H, W) with weight (O, C, kh, kw) plus bias (O), as PyTorch's Conv2d:
+   * ONNX Conv, which ONNX Runtime runs with its own blocked kernels. Inference only (no VJP rule).
+   * pads are [top, left, bottom, right] zeros, as ONNX orders them.
+   */
+  Conv: { strides: [number, number]; pads: [number, number, number, number] };
+  /**
+   * Each (n, c) row of x (N, C, L) normalised over L without affine parameters: ONNX
+   * InstanceNormalization, one pass over the data (GroupNorm is this on x reshaped to (N, groups, -1)).
+   */
+  InstanceNorm: { epsilon: number };
+  /** Nearest-neighbour upsampling of the last two axes of x (N, C, H, W) by an integer factor: ONNX Resize. */
+  Upsample: { factor: number };
+  ReduceMax: { axes: number[]; keepdims: boolean };
+  ReduceMin: { axes: number[]; keepdims: boolean };
+  /**
+   * round(x / scale) + zeroPoint, saturated to uint8 (ties to even): ONNX QuantizeLinear, with a 1-D
+   * scale per index of `axis` (a per-row scale when x is (M, K) and axis 0).
+   */
+  QuantizeLinear: { axis: number; zeroPoint: number };
+  /** (a - aZeroPoint) b accumulated in int32, a uint8 (…, M, K), b int8 (K, N): ONNX MatMulInteger. */
+  MatMulInteger: { aZeroPoint: number };
 }
 export type OpType = keyof OpAttrs;
 
@@ -100,6 +122,7 @@ export class Graph {
   }
 }
 
+/** Number of elements of a tensor of this shape: the product of its dimensions (1 for a scalar). */
 export function numel(shape: Shape): number {
   let n = 1;
   for (const d of shape) n *= d;
@@ -191,11 +214,33 @@ export function matmul(a: Value, b: Value): Value {
   return a.graph.add('MatMul', [a, b], {}, [...lead, m, n], 'float32');
 }
 
+/**
+ * 8-bit quantisation: round(x / scale) + zeroPoint as uint8, with one scale per index of `axis`.
+ * x float32, scale float32 (x.shape[axis]) -> uint8 of x's shape.
+ */
+export function quantizeLinear(x: Value, scale: Value, axis: number, zeroPoint: number): Value {
+  const a = normAxis(axis, x.rank, 'quantizeLinear');
+  if (x.dtype !== 'float32' || scale.dtype !== 'float32' || scale.rank !== 1 || scale.shape[0] !== x.shape[a]) {
+    throw new Error(`internal: quantizeLinear: x ${x.dtype} ${fmt(x.shape)}, scale ${scale.dtype} ${fmt(scale.shape)} on axis ${a}`);
+  }
+  if (!Number.isInteger(zeroPoint) || zeroPoint < 0 || zeroPoint > 255) throw new Error(`internal: quantizeLinear: zero point ${zeroPoint}`);
+  return x.graph.add('QuantizeLinear', [x, scale], { axis: a, zeroPoint }, x.shape, 'uint8');
+}
+
+/** Integer matrix product (a - aZeroPoint) b: a uint8 (…, M, K), b int8 (K, N) -> int32 (…, M, N). */
+export function matmulInteger(a: Value, b: Value, aZeroPoint: number): Value {
+  const k = a.shape[a.rank - 1];
+  if (a.dtype !== 'uint8' || b.dtype !== 'int8' || a.rank < 2 || b.rank !== 2 || b.shape[0] !== k) {
+    throw new Error(`internal: matmulInteger: a ${a.dtype} ${fmt(a.shape)}, b ${b.dtype} ${fmt(b.shape)}`);
+  }
+  return a.graph.add('MatMulInteger', [a, b], { aZeroPoint }, [...a.shape.slice(0, -1), b.shape[1]], 'int32');
+}
+
 export function softmax(x: Value, axis = -1): Value {
   return x.graph.add('Softmax', [x], { axis: normAxis(axis, x.rank, 'softmax') }, x.shape, 'float32');
 }
 
-function reduce(op: 'ReduceSum' | 'ReduceMean', x: Value, axes: number[], keepdims: boolean): Value {
+function reduce(op: 'ReduceSum' | 'ReduceMean' | 'ReduceMax' | 'ReduceMin', x: Value, axes: number[], keepdims: boolean): Value {
   const ax = [...new Set(axes.map((a) => normAxis(a, x.rank, op)))].sort((p, q) => p - q);
   if (ax.length === 0) return x;
   const shape = keepdims ? x.shape.map((d, i) => (ax.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !ax.includes(i));
@@ -203,6 +248,8 @@ function reduce(op: 'ReduceSum' | 'ReduceMean', x: Value, axes: number[], keepdi
 }
 export const reduceSum = (x: Value, axes: number[], keepdims = false) => reduce('ReduceSum', x, axes, keepdims);
 export const reduceMean = (x: Value, axes: number[], keepdims = false) => reduce('ReduceMean', x, axes, keepdims);
+export const reduceMax = (x: Value, axes: number[], keepdims = false) => reduce('ReduceMax', x, axes, keepdims);
+export const reduceMin = (x: Value, axes: number[], keepdims = false) => reduce('ReduceMin', x, axes, keepdims);
 
 /** Reshape; one -1 entry is inferred. */
 export function reshape(x: Value, shape: readonly number[]): Value {
@@ -310,6 +357,44 @@ export function attentionOp(q: Value, k: Value, v: Value, heads: number, scale: 
   }
   if (d % heads !== 0) throw new Error(`internal: attention: ${heads} heads do not divide ${d}`);
   return q.graph.add('Attention', [q, k, v], { heads, scale }, [n, t, d], 'float32');
+}
+
+/** Options of conv2d: stride on both axes, and zero padding on both sides of both axes or per side. */
+export interface ConvOptions {
+  /** Step of the kernel over H and W (default 1). */
+  stride?: number;
+  /** Zeros added on every side (default 0), or [top, left, bottom, right]. */
+  pad?: number | [number, number, number, number];
+}
+
+/**
+ * Conv2d with bias on NCHW tensors: x (N, C, H, W), weight (O, C, kh, kw), bias (O) ->
+ * (N, O, (H + top + bottom - kh) / stride + 1, (W + left + right - kw) / stride + 1), rounded down.
+ */
+export function conv2d(x: Value, weight: Value, bias: Value, { stride = 1, pad = 0 }: ConvOptions = {}): Value {
+  const [n, c, h, w] = x.shape;
+  const [o, ci, kh, kw] = weight.shape;
+  if (x.rank !== 4 || weight.rank !== 4 || ci !== c || bias.rank !== 1 || bias.shape[0] !== o) {
+    throw new Error(`internal: conv2d: x ${fmt(x.shape)}, weight ${fmt(weight.shape)}, bias ${fmt(bias.shape)} do not fit`);
+  }
+  const pads: [number, number, number, number] = typeof pad === 'number' ? [pad, pad, pad, pad] : [...pad];
+  const ho = Math.floor((h + pads[0] + pads[2] - kh) / stride) + 1;
+  const wo = Math.floor((w + pads[1] + pads[3] - kw) / stride) + 1;
+  if (ho < 1 || wo < 1) throw new Error(`internal: conv2d: a ${kh}x${kw} kernel does not fit x ${fmt(x.shape)} padded by [${pads}]`);
+  return x.graph.add('Conv', [x, weight, bias], { strides: [stride, stride], pads }, [n, o, ho, wo], 'float32');
+}
+
+/** x (N, C, L): each (n, c) row minus its mean, over its standard deviation (biased, plus epsilon). */
+export function instanceNorm(x: Value, epsilon: number): Value {
+  if (x.rank !== 3) throw new Error(`internal: instanceNorm: x is ${fmt(x.shape)}; expected (N, C, L)`);
+  return x.graph.add('InstanceNorm', [x], { epsilon }, x.shape, 'float32');
+}
+
+/** Nearest-neighbour upsampling: x (N, C, H, W) -> (N, C, factor H, factor W), each pixel repeated. */
+export function upsample(x: Value, factor: number): Value {
+  if (x.rank !== 4 || !Number.isInteger(factor) || factor < 1) throw new Error(`internal: upsample of ${fmt(x.shape)} by ${factor}`);
+  const [n, c, h, w] = x.shape;
+  return x.graph.add('Upsample', [x], { factor }, [n, c, factor * h, factor * w], x.dtype);
 }
 
 /** (N, T, heads*hd) -> (N, heads, T, hd). */

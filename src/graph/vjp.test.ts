@@ -5,9 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { Executable } from '../runtime/executable.js';
 import { grad } from './grad.js';
-import { attentionOp, cast,
+import { attentionOp, cast, conv2d, matmulInteger, quantizeLinear, reduceMax, reduceMin,
   add, concat, cos, div, exp, expand, geluTanh, greater, isInf, isNaN as isNaNOp, layerNorm, log, matmul, mul, neg,
-  numel, pow, reduceMean, reduceSum, reshape, sigmoid, sin, slice, softmax, sqrt, sub, tanh, transpose, where, Graph,
+  numel, pow, reduceMean, reduceSum, reshape, sigmoid, sin, slice, softmax, sqrt, sub, tanh, transpose, where, Graph, instanceNorm, upsample,
   type Node, type OpType, type Shape, type Value,
 } from './ops.js';
 import { vjp } from './vjp.js';
@@ -123,6 +123,8 @@ interface Case {
 
 /** An op whose outputs carry no gradient, with the reason. */
 type NoGradient = `no-gradient: ${string}`;
+/** An op that only runs forward: its rule throws, with the reason. */
+type InferenceOnly = `inference-only: ${string}`;
 
 /** A case compiled with its gradients: loss and analytic gradients at seeded inputs. */
 interface Prepared {
@@ -216,7 +218,17 @@ function reduceCases(f: Reduce): Case[] {
 const mask = (g: Graph, shape: number[]) =>
   greater(g.constant(Float32Array.from({ length: numel(shape) }, (_, i) => ((i * 5) % 3) - 0.5), shape), 0);
 
-const cases: Record<OpType, Case[] | NoGradient> = {
+/** ReduceMax/ReduceMin over spread values: no two near a slice's extremum within a finite-difference step. */
+function extremumCases(f: Reduce): Case[] {
+  const variants: [number[], boolean][] = [[[1], false], [[0, 2], true], [[-1], false], [[0, 1, 2], false]];
+  return variants.map(([axes, keepdims]) => ({
+    name: `(2,3,4) axes [${axes}] keepdims ${keepdims}`,
+    args: [{ shape: [2, 3, 4], lo: -30, hi: 30 }],
+    build: ([x]) => f(x, axes, keepdims),
+  }));
+}
+
+const cases: Record<OpType, Case[] | NoGradient | InferenceOnly> = {
   Input: 'no-gradient: a leaf; grad() starts from it, no rule pulls through it',
   Const: 'no-gradient: a fixed value',
   Add: binaryCases(add),
@@ -314,6 +326,20 @@ const cases: Record<OpType, Case[] | NoGradient> = {
     { name: 'float32 -> float64 -> float32 of x^2', args: [signed(2, 3)], build: ([x]) => cast(mul(cast(x, 'float64'), cast(x, 'float64')), 'float32') },
     { name: 'float64 sum', args: [signed(3, 4)], build: ([x]) => cast(reduceSum(cast(x, 'float64'), [1], true), 'float32') },
   ],
+  Conv: 'inference-only: the VAE (src/vae) runs its convolutions forward only',
+  // Values far apart, so that no two near the maximum of a slice fall within a finite-difference step.
+  ReduceMax: extremumCases(reduceMax),
+  ReduceMin: extremumCases(reduceMin),
+  QuantizeLinear: 'no-gradient: uint8 output, piecewise constant',
+  MatMulInteger: 'no-gradient: integer inputs and output',
+  InstanceNorm: [
+    { name: '(2,3,5) epsilon 1e-5', args: [wide(2, 3, 5)], build: ([x]) => instanceNorm(x, 1e-5) },
+    { name: '(1,2,12) epsilon 1e-6', args: [wide(1, 2, 12)], build: ([x]) => instanceNorm(x, 1e-6) },
+  ],
+  Upsample: [
+    { name: '(1,2,2,3) by 2', args: [signed(1, 2, 2, 3)], build: ([x]) => upsample(x, 2) },
+    { name: '(2,1,1,2) by 3', args: [signed(2, 1, 1, 2)], build: ([x]) => upsample(x, 3) },
+  ],
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -344,15 +370,30 @@ describe('vjp rules against central differences', () => {
     const g = new Graph();
     const x = g.input('x', [2, 3]);
     const c = g.constant(0);
-    const samples = [x, c, isNaNOp(x), isInf(x, 1), greater(x, c)];
+    const q = quantizeLinear(x, g.input('s', [2]), 0, 128);
+    const samples = [x, c, isNaNOp(x), isInf(x, 1), greater(x, c), q, matmulInteger(q, g.input('w', [3, 4], 'int8'), 128)];
     for (const op of Object.keys(vjp) as OpType[]) {
-      if (typeof cases[op] !== 'string') continue;
+      const entry = cases[op];
+      if (typeof entry !== 'string' || !entry.startsWith('no-gradient')) continue;
       const node = samples.find((v) => v.node.op === op)?.node;
       if (!node) throw new Error(`no sample node for ${op}, which is marked no-gradient`);
       const rule = vjp[op] as (dy: Value, node: Node) => (Value | null)[];
       const dxs = rule(g.constant(1), node);
       expect(dxs.length === 0 || dxs.length === node.inputs.length).toBe(true);
       expect(dxs.every((d) => d === null)).toBe(true);
+    }
+  });
+
+  it('throws an internal error naming the op for the ops marked inference-only', () => {
+    const g = new Graph();
+    const samples = [conv2d(g.input('x', [1, 2, 3, 3]), g.input('w', [4, 2, 3, 3]), g.input('b', [4]))];
+    for (const op of Object.keys(vjp) as OpType[]) {
+      const entry = cases[op];
+      if (typeof entry !== 'string' || !entry.startsWith('inference-only')) continue;
+      const node = samples.find((v) => v.node.op === op)?.node;
+      if (!node) throw new Error(`no sample node for ${op}, which is marked inference-only`);
+      const rule = vjp[op] as (dy: Value, node: Node) => (Value | null)[];
+      expect(() => rule(g.constant(1), node)).toThrow(`internal: ${op} has no gradient (inference only)`);
     }
   });
 

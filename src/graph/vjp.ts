@@ -1,7 +1,7 @@
 // One vector-Jacobian rule per op, written in graph ops: pull dy back to each input of a node,
 // null where the input has no gradient. A missing rule does not compile.
 import {
-  add, cast, concat, cos, div, expand, log, matmul, mergeHeads, mul, neg, pow, reduceMean, reduceSum, reshape, sigmoid, sin, slice,
+  add, cast, concat, cos, div, expand, greater, log, matmul, mergeHeads, mul, neg, pow, reduceMean, reduceSum, reshape, sigmoid, sin, slice,
   softmax, splitHeads, sqrt, sub, sumTo, swapLast2, tanh, transpose, where, type Node, type OpAttrs, type OpType, type Value,
 } from './ops.js';
 
@@ -67,6 +67,18 @@ export const vjp: { [K in OpType]: VjpRule<K> } = {
   IsInf: () => [null],
   Greater: () => [null, null],
   Cast: (dy, { inputs: [x] }) => [cast(dy, x.dtype)],
+  // dy flows to the elements equal to their slice's maximum (minimum), to each of them should several tie.
+  ReduceMax: (dy, { inputs: [x], output: y, attrs }) => {
+    const kept = keptShape(x, attrs);
+    return [where(greater(expand(reshape(y, kept), x.shape), x), 0, expand(reshape(dy, kept), x.shape))];
+  },
+  ReduceMin: (dy, { inputs: [x], output: y, attrs }) => {
+    const kept = keptShape(x, attrs);
+    return [where(greater(x, expand(reshape(y, kept), x.shape)), 0, expand(reshape(dy, kept), x.shape))];
+  },
+  // Integer outputs: piecewise constant, so nothing to pull back.
+  QuantizeLinear: () => [null, null],
+  MatMulInteger: () => [null, null],
   // y = (x - mean) * rstd over the last axis, no affine: dx = rstd * (dy - mean(dy) - y * mean(dy * y)).
   // rstd is recomputed from x: the fused forward kernel does not expose it as a value of ours.
   LayerNorm: (dy, { inputs: [x], output: y, attrs: { epsilon } }) => {
@@ -96,6 +108,22 @@ export const vjp: { [K in OpType]: VjpRule<K> } = {
     const s = sigmoid(mul(x, add(mul(x2, 2 * GELU_C * GELU_A), 2 * GELU_C)));
     const du2 = add(mul(x2, 6 * GELU_C * GELU_A), 2 * GELU_C);
     return [mul(dy, mul(s, add(mul(mul(x, sub(1, s)), du2), 1)))];
+  },
+  // Inference only: the VAE's convolutions are never trained here, so no backward pass is written.
+  Conv: () => {
+    throw new Error('internal: Conv has no gradient (inference only)');
+  },
+  // Each row of x (N, C, L) is a LayerNorm over its last axis: the same rule.
+  InstanceNorm: (dy, { inputs: [x], output: y, attrs: { epsilon } }) => {
+    const centred = sub(x, reduceMean(x, [-1], true));
+    const rstd = div(1, sqrt(add(reduceMean(mul(centred, centred), [-1], true), epsilon)));
+    const inner = sub(sub(dy, reduceMean(dy, [-1], true)), mul(y, reduceMean(mul(dy, y), [-1], true)));
+    return [mul(rstd, inner)];
+  },
+  // Each input pixel feeds a factor x factor block of the output: sum dy over the block.
+  Upsample: (dy, { inputs: [x], attrs: { factor } }) => {
+    const [n, c, h, w] = x.shape;
+    return [reshape(reduceSum(reshape(dy, [n, c, h, factor, w, factor]), [3, 5]), x.shape)];
   },
 };
 function keptShape(x: Value, { axes }: OpAttrs['ReduceSum']): number[] {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   concat, f32Storage, legoNetwork, pickle, randomWeights, snapshotPickle, torchZip, trainingStateObject, type Py,
 } from '../../test/torch-files.js';
-import { memorySource } from '../data/byte-source.js';
+import { memorySource } from '../files/byte-source.js';
 import type { LegoConfig } from '../lego/config.js';
 import { convertedTensors, readAuthorsCheckpoint, sniffFormat } from './authors-checkpoint.js';
 import { CHECKPOINT_FORMAT } from './checkpoint.js';

@@ -1,12 +1,13 @@
 // The authors' files (network-snapshot-*.pkl, training-state-*.pt) as our checkpoints: which reader a file
 // needs, the LEGO network in it, and the tensors of the equivalent lego-diffusion safetensors, each made
 // only when written. Platform-neutral (reads a ByteSource).
-import type { ByteSource } from '../data/byte-source.js';
-import { isZip } from '../data/zip-reader.js';
+import type { ByteSource } from '../files/byte-source.js';
+import { isZip } from '../files/zip-reader.js';
 import { InputError } from '../errors.js';
+import { numel } from '../graph/ops.js';
 import { checkpointMetadata } from './checkpoint.js';
 import { legoFromTorch, type TorchLego } from './lego-from-torch.js';
-import type { StreamedTensor } from './safetensors.js';
+import { isCutHeader, type StreamedTensor } from './safetensors.js';
 import { loadTorch, tensorToFloat32, type TorchFile, type TorchTensor } from './torch-load.js';
 import { TRAINING_STATE_FORMAT, trainingStateNames } from './training-state.js';
 
@@ -17,9 +18,11 @@ export function sniffFormat(src: ByteSource): 'safetensors' | 'torch' | null {
   // safetensors: an 8-byte header length that fits the file, then the JSON header's "{".
   if (head.length === 9 && head[8] === 0x7b) {
     const length = new DataView(head.buffer, head.byteOffset, 8).getBigUint64(0, true);
-    if (length + 8n <= BigInt(src.size)) return 'safetensors';
+    if (length + 8n <= BigInt(src.size) || isCutHeader(head, src.size)) return 'safetensors';
   }
-  return head[0] === 0x80 ? 'torch' : null; // pickles start with PROTO
+  if (head[0] === 0x80) return 'torch'; // pickles start with PROTO
+  // Cut inside the header length: safetensors, so that its reader can say so.
+  return isCutHeader(head, src.size) ? 'safetensors' : null;
 }
 
 /** One of the authors' files, read as a LEGO network; tensor data is still in the file. */
@@ -57,7 +60,7 @@ export function convertedTensors(ck: AuthorsCheckpoint): { tensors: [string, Str
     dtype: 'F32',
     shape,
     bytes: () => {
-      const data = t ? tensorToFloat32(t, `${ck.extra.source}: ${name}`) : new Float32Array(shape.reduce((n, d) => n * d, 1));
+      const data = t ? tensorToFloat32(t, `${ck.extra.source}: ${name}`) : new Float32Array(numel(shape));
       return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     },
   });

@@ -1,10 +1,10 @@
 // Checkpoint files on disk (Node): read with errors naming the path, write atomically.
 import { readFile } from 'node:fs/promises';
-import { fileError } from '../data/fs-files.js';
+import { fileError } from '../files/fs-files.js';
 import type { LegoConfig } from '../lego/config.js';
 import type { Weights } from '../lego/model.js';
 import { decodeCheckpoint, encodeCheckpoint, type LegoCheckpoint } from './checkpoint.js';
-import { writeFileAtomic } from './safetensors-file.js';
+import { writeFileAtomic } from '../files/atomic-write.js';
 
 export async function loadCheckpoint(path: string): Promise<LegoCheckpoint> {
   let buffer: Buffer;

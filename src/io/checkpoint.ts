@@ -3,6 +3,7 @@
 import { InputError } from '../errors.js';
 import { validateConfig, type LegoConfig } from '../lego/config.js';
 import { parameterSpecs, type Weights } from '../lego/model.js';
+import { EMBEDDED_VAE_PREFIX, VAE_CONFIG_KEY } from './latent-checkpoint.js';
 import { parseSafetensors, serializeSafetensors, toFloat32, type StoredTensor, type TensorEntry } from './safetensors.js';
 
 export const CHECKPOINT_FORMAT = 'lego-diffusion/1';
@@ -65,7 +66,9 @@ export function checkpointFromTensors(metadata: Record<string, string>, tensors:
     }
     weights.set(spec.name, toFloat32(t, spec.name));
   }
-  const extra = [...tensors.keys()].filter((name) => !weights.has(name));
+  // A latent checkpoint may carry its VAE (lego convert --embed-vae): those tensors are the VAE's, not the stack's.
+  const embedsVae = metadata[VAE_CONFIG_KEY] !== undefined;
+  const extra = [...tensors.keys()].filter((name) => !weights.has(name) && !(embedsVae && name.startsWith(EMBEDDED_VAE_PREFIX)));
   if (extra.length > 0) throw new InputError(`${source}: tensor ${extra[0]} is not a parameter of the configured stack${extra.length > 1 ? ` (and ${extra.length - 1} more)` : ''}`);
   return { config, weights, metadata };
 }

@@ -1,18 +1,18 @@
-// Fuzz test of the readers (pickle.ts, data/zip-reader.ts, torch-load.ts, lego-from-torch.ts): thousands of
+// Fuzz test of the readers (pickle.ts, files/zip-reader.ts, torch-load.ts, lego-from-torch.ts): thousands of
 // damaged copies of the fixtures (seeded, so any failure replays) must each load or fail with a one-line
 // InputError, never a crash. Mutations aim mostly at the structure (opcodes, lengths, headers), found by
 // locating the tensor data; a generated legacy torch.save file covers protocol 2 and the pre-ZIP container.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { concat, legacyStream, randomWeights, trainingStateObject } from '../../test/torch-files.js';
-import { memorySource } from '../data/byte-source.js';
+import { memorySource } from '../files/byte-source.js';
 import { InputError } from '../errors.js';
 import type { LegoConfig } from '../lego/config.js';
 import { Rng } from '../random.js';
 import { convertedTensors, readAuthorsCheckpoint } from './authors-checkpoint.js';
 import { parseSafetensors } from './safetensors.js';
 
-const fixtures = new URL('../../../shared/fixtures/', import.meta.url);
+const fixtures = new URL('../../test/fixtures/', import.meta.url);
 const read = (name: string) => new Uint8Array(readFileSync(new URL(name, fixtures)));
 
 /** Byte positions of a file that are not tensor data (the expected tensors, located in the file). */

@@ -1,7 +1,8 @@
 // What a checkpoint file holds, without loading its tensors (Node): the config, the tensor table, sizes
 // and training progress, for our safetensors (header only) and the authors' .pkl / .pt (pickle only).
-import { openFileSource } from '../data/fs-files.js';
+import { openFileSource } from '../files/fs-files.js';
 import { InputError } from '../errors.js';
+import { numel } from '../graph/ops.js';
 import { validateConfig, type LegoConfig } from '../lego/config.js';
 import { sniffFormat, readAuthorsCheckpoint, unknownFormat } from './authors-checkpoint.js';
 import { readHeader } from './load-any.js';
@@ -97,4 +98,4 @@ function pick(record: Record<string, string>, keep: (key: string) => boolean): R
   return Object.fromEntries(Object.entries(record).filter(([k]) => keep(k)));
 }
 
-const count = (rows: TensorRow[]) => rows.reduce((n, r) => n + r.shape.reduce((a, d) => a * d, 1), 0);
+const count = (rows: TensorRow[]) => rows.reduce((n, r) => n + numel(r.shape), 0);

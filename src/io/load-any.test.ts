@@ -57,6 +57,11 @@ describe('loadAnyCheckpoint', () => {
     await rejects(() => loadAnyCheckpoint(path('nope.pkl')), 'nope.pkl: cannot read: no such file or directory');
     await writeFile(path('empty.pt'), new Uint8Array(0));
     await rejects(() => loadAnyCheckpoint(path('empty.pt')), 'empty.pt: not safetensors, a pickle or a torch.save file');
+    const ours = await readFile(path('ours.safetensors'));
+    for (const cut of [5, 40]) {
+      await writeFile(path('short.safetensors'), ours.subarray(0, cut));
+      await rejects(() => loadAnyCheckpoint(path('short.safetensors')), 'short.safetensors: truncated header');
+    }
     await writeFile(path('image.png'), new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0, 0, 0]));
     await rejects(() => loadAnyCheckpoint(path('image.png')), 'image.png', '89 50 4e 47');
     await rejects(() => loadAnyCheckpoint(dir), 'is a directory');

@@ -1,15 +1,17 @@
 // Any checkpoint on disk as a LegoCheckpoint (Node): our safetensors (a checkpoint or a training state) or
 // the authors' .pkl / .pt, told apart by their first bytes; and `convertCheckpoint`, which streams an
 // authors' file into our safetensors one tensor at a time.
-import type { ByteSource } from '../data/byte-source.js';
-import { openFileSource } from '../data/fs-files.js';
+import type { ByteSource } from '../files/byte-source.js';
+import { openFileSource } from '../files/fs-files.js';
 import { InputError } from '../errors.js';
+import { numel } from '../graph/ops.js';
 import type { Weights } from '../lego/model.js';
 import { checkpointFromTensors, checkpointMetadata, type LegoCheckpoint } from './checkpoint.js';
 import { convertedTensors, readAuthorsCheckpoint, sniffFormat, unknownFormat, type AuthorsCheckpoint } from './authors-checkpoint.js';
-import { MAX_HEADER_BYTES, parseSafetensorsHeader, type SafetensorsHeader, type StoredTensor } from './safetensors.js';
+import { MAX_HEADER_BYTES, parseSafetensorsHeader, type SafetensorsHeader, type StoredTensor, type StreamedTensor } from './safetensors.js';
 import { writeSafetensorsStream } from './safetensors-file.js';
 import { tensorToFloat32 } from './torch-load.js';
+import type { TorchLego } from './lego-from-torch.js';
 import { isTrainingState, networkTensors } from './training-state.js';
 
 /**
@@ -40,6 +42,13 @@ export async function loadAnyCheckpoint(path: string): Promise<LegoCheckpoint> {
   }
 }
 
+/** What convertCheckpoint adds to the network's tensors and metadata. */
+export interface ConvertExtras {
+  metadata?: Record<string, string>;
+  /** Float32 tensors written after the network's. */
+  tensors?: [string, StreamedTensor][];
+}
+
 /** What `convertCheckpoint` wrote. */
 export interface ConvertResult {
   /** The file read, as read. */
@@ -53,8 +62,10 @@ export interface ConvertResult {
  * Convert an authors' .pkl / .pt to our safetensors at `out` (atomically): a checkpoint for a network
  * snapshot, a training-state file (weights and Adam's moments) for a training state. Streams: the input is
  * read one tensor at a time and the output written the same way, so memory stays far below the file size.
+ * `extend` gives metadata entries and tensors to add for the network read (it may throw, before anything is
+ * written): a latent model's VAE, recorded or embedded.
  */
-export async function convertCheckpoint(input: string, out: string): Promise<ConvertResult> {
+export async function convertCheckpoint(input: string, out: string, extend: (lego: TorchLego) => ConvertExtras = () => ({})): Promise<ConvertResult> {
   const src = openFileSource(input);
   try {
     const format = sniffFormat(src);
@@ -62,9 +73,11 @@ export async function convertCheckpoint(input: string, out: string): Promise<Con
     if (format !== 'torch') throw unknownFormat(src);
     const checkpoint = readAuthorsCheckpoint(src);
     const { tensors, metadata } = convertedTensors(checkpoint);
-    await writeSafetensorsStream(out, tensors, metadata);
-    const bytes = tensors.reduce((n, [, t]) => n + 4 * t.shape.reduce((a, d) => a * d, 1), 0);
-    return { checkpoint, tensors: tensors.length, bytes };
+    const extras = extend(checkpoint.lego);
+    const all = [...tensors, ...(extras.tensors ?? [])];
+    await writeSafetensorsStream(out, all, { ...metadata, ...extras.metadata });
+    const bytes = all.reduce((n, [, t]) => n + 4 * numel(t.shape), 0);
+    return { checkpoint, tensors: all.length, bytes };
   } finally {
     src.close();
   }
@@ -72,8 +85,9 @@ export async function convertCheckpoint(input: string, out: string): Promise<Con
 
 /** Read and parse the safetensors header through the source (the data section is not read). */
 export function readHeader(src: ByteSource): SafetensorsHeader {
-  const prefix = src.read(0, Math.min(8, src.size));
-  if (prefix.length === 8) {
+  // Nine bytes: the header length and the "{" after it, by which a file cut inside its header is told.
+  const prefix = src.read(0, Math.min(9, src.size));
+  if (prefix.length >= 8) {
     const end = 8 + Number(new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true));
     if (end <= src.size && end <= 8 + MAX_HEADER_BYTES) return parseSafetensorsHeader(src.read(0, end), src.name, src.size);
   }

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { concat, Float, Global, ODict, Obj, pickle, PySet, Reduce, Tuple, type Py } from '../../test/torch-files.js';
-import { ByteRange, memorySource } from '../data/byte-source.js';
+import { ByteRange, memorySource } from '../files/byte-source.js';
 import { InputError } from '../errors.js';
 import { isTuple, PickleObject, unpickle, type UnpickleOptions } from './pickle.js';
 import { inputError } from '../../test/helpers/input-error.js';
@@ -76,7 +76,7 @@ describe('unpickle: values', () => {
 
 describe('unpickle: the allow-list', () => {
   it("refuses the fixture hostile.pkl, naming posix.system, and runs nothing", () => {
-    const hostile = new Uint8Array(readFileSync(new URL('../../../shared/fixtures/hostile.pkl', import.meta.url)));
+    const hostile = new Uint8Array(readFileSync(new URL('../../test/fixtures/hostile.pkl', import.meta.url)));
     inputError(() => load(hostile), 'test.pkl: global posix.system is not allowed (only torch tensor rebuilding, OrderedDict and module state are read)');
   });
 

@@ -1,7 +1,7 @@
 // A pickle reader (protocols 0 to 5) that never executes anything: the opcode machine of Python's
 // Lib/pickle.py `_Unpickler`, where every global is looked up in an allow-list and classes are never
 // called, only recorded as inert objects with their state. Platform-neutral (reads a ByteSource).
-import { ByteRange, memorySource, type ByteSource } from '../data/byte-source.js';
+import { ByteRange, memorySource, type ByteSource } from '../files/byte-source.js';
 import { InputError, printable } from '../errors.js';
 
 // ---------------------------------------------------------------------------------------------------------

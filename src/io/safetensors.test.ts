@@ -1,19 +1,18 @@
 // Tests for the safetensors reader/writer (safetensors.ts) and its Node file helpers (safetensors-file.ts).
 
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { InputError } from '../errors.js';
 import {
   f32, f64, halfToFloat, parseSafetensors, parseSafetensorsHeader, serializeSafetensors, toFloat32, toFloat64,
   type StoredTensor, type TensorEntry,
 } from './safetensors.js';
-import { readSafetensorsFile, readSafetensorsHeaderFile, writeFileAtomic, writeSafetensorsFile } from './safetensors-file.js';
+import { readSafetensorsFile, readSafetensorsHeaderFile, writeSafetensorsFile } from './safetensors-file.js';
 import { inputError } from '../../test/helpers/input-error.js';
 
-const golden = fileURLToPath(new URL('../../../shared/golden/forward_pg3.safetensors', import.meta.url));
+const golden = fileURLToPath(new URL('../../test/reference/forward_pg3.safetensors', import.meta.url));
 
 /** A file with the given header text (or object) followed by `dataBytes` zero bytes. */
 function rawFile(header: string | object, dataBytes = 0): Uint8Array {
@@ -146,6 +145,20 @@ describe('malformed files', () => {
     inputError(() => parseSafetensorsHeader(prefix, src, 1e9), src, 'header length 200000000 exceeds the 100.0 MB limit');
   });
 
+  it('says "truncated header" for a file cut anywhere inside its header, and nothing else there', () => {
+    const whole = serializeSafetensors([['w', f32([2], new Float32Array([1, 2]))]], { step: '7' });
+    const headerEnd = 8 + Number(new DataView(whole.buffer).getBigUint64(0, true));
+    for (const cut of [1, 3, 7, 8, 9, 20, headerEnd - 1]) {
+      const message = inputError(parse(whole.subarray(0, cut)), `${src}: truncated header: `);
+      expect(message, `cut at ${cut}`).not.toContain('not safetensors');
+    }
+    inputError(parse(whole.subarray(0, 5)), 'truncated header: file is 5 bytes, too short for the 8-byte header length');
+    inputError(parse(whole.subarray(0, 20)), `truncated header: header length ${headerEnd - 8} exceeds the file size (20 bytes)`);
+    // Not a cut safetensors file: no "{" after the length, or an implausible length.
+    inputError(parse(new TextEncoder().encode('this is not a safetensors file at all')), 'not safetensors');
+    inputError(parse(new Uint8Array(5)), 'file is 5 bytes, too short', 'not safetensors');
+  });
+
   it('rejects headers that are not UTF-8 JSON objects', () => {
     const bad = rawFile('{"x"}');
     bad.set([0xff, 0xfe], 9);
@@ -184,6 +197,12 @@ describe('malformed files', () => {
   it('rejects __metadata__ that is not a string map', () => {
     inputError(parse(rawFile({ __metadata__: { step: 100 } })), src, '__metadata__ key "step" is a number');
     inputError(parse(rawFile({ __metadata__: ['a'] })), src, '__metadata__ is an array');
+  });
+
+  it('keeps messages about long or multi-line header values short and on one line', () => {
+    const message = inputError(parse(tensor({ dtype: 'F64', shape: { [' '.repeat(300)]: 1 }, data_offsets: [] })), src, 'tensor "x" has shape {"');
+    expect(message.length).toBeLessThan(200);
+    inputError(parse(rawFile({ 'a\nb': { dtype: 'F32', shape: [4], data_offsets: [0] } })), src, 'tensor "a\\u000ab"');
   });
 
   it('rejects stored tensors whose byte count does not match the shape', () => {
@@ -232,29 +251,16 @@ describe('files', () => {
     expect([...toFloat32(tensors.get('w')!, 'w')]).toEqual([1, 2]);
   });
 
-  it('fails a write into a missing directory and leaves nothing', async () => {
-    const path = join(dir, 'missing', 'net.safetensors');
-    await expect(writeFileAtomic(path, new Uint8Array(8))).rejects.toThrow(InputError);
-    await expect(writeFileAtomic(path, new Uint8Array(8))).rejects.toThrow(`${path}: cannot write: directory ${join(dir, 'missing')} does not exist`);
-    expect(await readdir(dir)).toEqual([]);
-  });
-
-  it('removes the temp file when the final rename fails', async () => {
-    const path = join(dir, 'occupied');
-    await mkdir(path);
-    await writeFile(join(path, 'keep'), '');
-    await expect(writeFileAtomic(path, new Uint8Array(8))).rejects.toThrow(InputError);
-    expect(await readdir(dir)).toEqual(['occupied']);
-  });
-
   it('names the path when a file is missing or malformed', async () => {
     const missing = join(dir, 'nope.safetensors');
     await expect(readSafetensorsFile(missing)).rejects.toThrow(`${missing}: cannot read: no such file or directory`);
     await expect(readSafetensorsHeaderFile(missing)).rejects.toThrow(`${missing}: cannot read: no such file or directory`);
     const truncated = join(dir, 'truncated.safetensors');
     await writeFile(truncated, rawFile('{}').subarray(0, 9));
-    await expect(readSafetensorsHeaderFile(truncated)).rejects.toThrow(`${truncated}: header length 2 exceeds the file size`);
+    await expect(readSafetensorsHeaderFile(truncated)).rejects.toThrow(`${truncated}: truncated header: header length 2 exceeds the file size`);
     await writeFile(truncated, new Uint8Array(5));
     await expect(readSafetensorsHeaderFile(truncated)).rejects.toThrow(`${truncated}: file is 5 bytes`);
+    await writeFile(truncated, rawFile('{"__metadata__": {}}').subarray(0, 12));
+    await expect(readSafetensorsHeaderFile(truncated)).rejects.toThrow(`${truncated}: truncated header: header length 20 exceeds the file size (12 bytes)`);
   });
 });

@@ -2,7 +2,8 @@
 // JSON header, then the raw little-endian tensor data. Platform-neutral: parses and builds byte buffers only.
 // Typed-array views assume a little-endian host, which every platform Node and browsers ship on is.
 
-import { InputError } from '../errors.js';
+import { InputError, printable } from '../errors.js';
+import { numel } from '../graph/ops.js';
 
 /** The element types this package reads and writes (a subset of the safetensors dtypes). */
 export type SafetensorsDType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
@@ -54,6 +55,11 @@ export interface SafetensorsHeader {
  * `bytes` is such a prefix, so offsets can be checked against the whole file. Throws InputError naming `source`.
  */
 export function parseSafetensorsHeader(bytes: Uint8Array, source: string, fileSize = bytes.length): SafetensorsHeader {
+  if (isCutHeader(bytes.subarray(0, 9), fileSize)) {
+    const what = fileSize < 8 ? `file is ${fileSize} bytes, too short for the 8-byte header length`
+      : `header length ${new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true)} exceeds the file size (${formatBytes(fileSize)})`;
+    throw new InputError(`${source}: truncated header: ${what}`);
+  }
   if (fileSize < 8) throw new InputError(`${source}: file is ${fileSize} bytes, too short for the 8-byte header length; not safetensors`);
   if (bytes.length < 8) throw new Error(`internal: parseSafetensorsHeader(${source}) needs at least 8 bytes, got ${bytes.length}`);
   const headerLength = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
@@ -78,7 +84,7 @@ export function parseSafetensorsHeader(bytes: Uint8Array, source: string, fileSi
   let metadata: Record<string, string> = {};
   for (const [name, info] of Object.entries(json)) {
     if (name === '__metadata__') metadata = checkMetadata(info, source);
-    else tensors.set(name, checkTensorInfo(info, `${source}: tensor "${name}"`, dataBytes));
+    else tensors.set(name, checkTensorInfo(info, `${source}: tensor "${printable(name)}"`, dataBytes));
   }
   // Order by position in the data section (the writing order) and reject overlaps; gaps are tolerated.
   const sorted = [...tensors].sort(([, a], [, b]) => a.begin - b.begin || a.end - b.end);
@@ -87,11 +93,25 @@ export function parseSafetensorsHeader(bytes: Uint8Array, source: string, fileSi
     if (t.begin === t.end) continue;
     if (prev && t.begin < prev[1].end) {
       const [prevName, p] = prev;
-      throw new InputError(`${source}: tensors "${prevName}" [${p.begin}, ${p.end}) and "${name}" [${t.begin}, ${t.end}) overlap`);
+      throw new InputError(`${source}: tensors "${printable(prevName)}" [${p.begin}, ${p.end}) and "${printable(name)}" [${t.begin}, ${t.end}) overlap`);
     }
     prev = [name, t];
   }
   return { metadata, tensors: new Map(sorted), dataOffset };
+}
+
+/**
+ * Whether a file of `fileSize` bytes that starts with `head` (at least its first min(9, fileSize) bytes) is a
+ * safetensors file cut short inside its header: a header length that the file does not hold yet is
+ * plausible (non-zero, within MAX_HEADER_BYTES, missing bytes read as zero), and the JSON header's "{"
+ * follows it where the file reaches that far.
+ */
+export function isCutHeader(head: Uint8Array, fileSize: number): boolean {
+  if (fileSize === 0 || head.length < Math.min(9, fileSize)) return false;
+  let length = 0n;
+  for (let i = 0; i < Math.min(8, fileSize); i++) length |= BigInt(head[i]) << BigInt(8 * i);
+  if (length === 0n || length > BigInt(MAX_HEADER_BYTES)) return false;
+  return fileSize <= 8 || (8n + length > BigInt(fileSize) && head[8] === 0x7b);
 }
 
 /** Parse a whole safetensors file held in memory. Tensor data are views into `bytes`. */
@@ -107,7 +127,7 @@ export function parseSafetensors(bytes: Uint8Array, source: string): { metadata:
 function checkMetadata(value: unknown, source: string): Record<string, string> {
   if (!isRecord(value)) throw new InputError(`${source}: __metadata__ is ${describe(value)}; expected a map of strings to strings`);
   for (const [key, v] of Object.entries(value)) {
-    if (typeof v !== 'string') throw new InputError(`${source}: __metadata__ key "${key}" is ${describe(v)}; expected a string`);
+    if (typeof v !== 'string') throw new InputError(`${source}: __metadata__ key "${printable(key)}" is ${describe(v)}; expected a string`);
   }
   return value as Record<string, string>;
 }
@@ -116,13 +136,13 @@ function checkTensorInfo(info: unknown, where: string, dataBytes: number): { dty
   if (!isRecord(info)) throw new InputError(`${where} is ${describe(info)}; expected {dtype, shape, data_offsets}`);
   const { dtype, shape, data_offsets: offsets } = info;
   if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, dtype)) {
-    throw new InputError(`${where} has dtype ${JSON.stringify(dtype)}; expected one of ${Object.keys(DTYPE_BYTES).join(', ')}`);
+    throw new InputError(`${where} has dtype ${shown(dtype)}; expected one of ${Object.keys(DTYPE_BYTES).join(', ')}`);
   }
   if (!Array.isArray(shape) || !shape.every(isCount)) {
-    throw new InputError(`${where} has shape ${JSON.stringify(shape)}; expected an array of non-negative integers`);
+    throw new InputError(`${where} has shape ${shown(shape)}; expected an array of non-negative integers`);
   }
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount) || offsets[1] < offsets[0]) {
-    throw new InputError(`${where} has data_offsets ${JSON.stringify(offsets)}; expected [begin, end] with 0 <= begin <= end`);
+    throw new InputError(`${where} has data_offsets ${shown(offsets)}; expected [begin, end] with 0 <= begin <= end`);
   }
   const [begin, end] = offsets as [number, number];
   if (end > dataBytes) {
@@ -194,7 +214,7 @@ function aligned(data: Uint8Array, align: number): [ArrayBufferLike, number] {
 function checkDataLength({ dtype, shape, data }: StoredTensor, name: string): void {
   const needed = byteLength(dtype, shape);
   if (data.byteLength !== needed) {
-    throw new InputError(`tensor "${name}" holds ${data.byteLength} bytes but ${dtype} ${formatShape(shape)} needs ${needed}`);
+    throw new InputError(`tensor "${printable(name)}" holds ${data.byteLength} bytes but ${dtype} ${formatShape(shape)} needs ${needed}`);
   }
 }
 
@@ -264,7 +284,7 @@ export function safetensorsPrefix(tensors: Iterable<[string, { dtype: Safetensor
 // Helpers
 
 function byteLength(dtype: SafetensorsDType, shape: readonly number[]): number {
-  return shape.reduce((n, d) => n * d, DTYPE_BYTES[dtype]);
+  return numel(shape) * DTYPE_BYTES[dtype];
 }
 
 function isCount(x: unknown): x is number {
@@ -280,8 +300,13 @@ function describe(x: unknown): string {
   return typeof x === 'object' ? 'an object' : `a ${typeof x}`;
 }
 
+/** A JSON value from the header as it may appear in a one-line message: escaped and cut short. */
+function shown(x: unknown): string {
+  return printable(JSON.stringify(x) ?? String(x), 60);
+}
+
 function formatShape(shape: readonly number[]): string {
-  return `[${shape.join(', ')}]`;
+  return printable(`[${shape.join(', ')}]`, 60);
 }
 
 /** 2100000 -> "2.1 MB" (decimal units). */

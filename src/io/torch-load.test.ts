@@ -1,10 +1,10 @@
-// Tests for torch containers (torch-load.ts, data/zip-reader.ts): the ZIP and legacy torch.save formats, inline
+// Tests for torch containers (torch-load.ts, files/zip-reader.ts): the ZIP and legacy torch.save formats, inline
 // `_load_from_bytes` storages, dtypes, strided tensors, and one-line errors for damaged storages.
 import { describe, expect, it } from 'vitest';
 import { zipSync } from 'fflate';
 import { concat, f32Storage, legacyStream, pickle, Reduce, Global, Tuple, tensor, torchZip, type Py, type StorageData, type StorageMode } from '../../test/torch-files.js';
-import { memorySource } from '../data/byte-source.js';
-import { readZipDirectory, zipEntryRange } from '../data/zip-reader.js';
+import { memorySource } from '../files/byte-source.js';
+import { readZipDirectory, zipEntryRange } from '../files/zip-reader.js';
 import { loadTorch, tensorScalar, tensorToFloat32, TorchTensor } from './torch-load.js';
 import { inputError } from '../../test/helpers/input-error.js';
 
@@ -70,6 +70,15 @@ describe('loadTorch', () => {
 
   it('refuses a tensor reaching past its storage', () => {
     inputError(() => loadTorch(source(files(f32Storage(data), { shape: [4, 4] }).zip)), 'reaches past its storage of 12 elements');
+    const ones = new Array<number>(30).fill(1);
+    const message = inputError(() => loadTorch(source(files(f32Storage(Float32Array.of(5)), { shape: ones, stride: ones, offset: 1 }).zip)), 'tensor [1, 1, 1,');
+    expect(message.length).toBeLessThan(300); // 30 dimensions and strides, cut short
+  });
+
+  it('keeps small expanded tensors (stride 0) and refuses one claiming 2^26 elements of a 1-element storage', () => {
+    const { root } = loadTorch(source(files(f32Storage(Float32Array.of(5)), { shape: [2, 3], stride: [0, 0] }).zip));
+    expect([...tensorToFloat32((root as Map<string, TorchTensor>).get('w')!, 'w')]).toEqual([5, 5, 5, 5, 5, 5]);
+    inputError(() => loadTorch(source(files(f32Storage(Float32Array.of(5)), { shape: [2 ** 26], stride: [0] }).zip)), 'state.pt', 'repeats its storage of 1 elements to 67108864; corrupt');
   });
 
   it('names a storage entry missing from the archive', () => {

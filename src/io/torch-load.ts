@@ -2,9 +2,10 @@
 // Three containers (torch/serialization.py): the ZIP format (`archive/data.pkl` + `archive/data/N`), the
 // legacy stream (magic, protocol, sys_info, object, storage keys, raw storages), and plain pickles whose
 // storages are `torch.storage._load_from_bytes(legacy stream)` (EDM's network-snapshot-*.pkl).
-import { ByteRange, type ByteSource } from '../data/byte-source.js';
-import { isZip, readZipDirectory, zipEntryRange } from '../data/zip-reader.js';
+import { ByteRange, type ByteSource } from '../files/byte-source.js';
+import { isZip, readZipDirectory, zipEntryRange } from '../files/zip-reader.js';
 import { InputError, printable } from '../errors.js';
+import { numel } from '../graph/ops.js';
 import { describe, PickleCallError, PickleClass, PickleFunction, unpickle } from './pickle.js';
 import { DTYPE_BYTES, toFloat32, toFloat64, type SafetensorsDType } from './safetensors.js';
 
@@ -47,7 +48,7 @@ export class TorchTensor {
   }
 
   get numel(): number {
-    return this.shape.reduce((n, d) => n * d, 1);
+    return numel(this.shape);
   }
 
   /** Row-major with no gaps (dimensions of size 1 may have any stride). */
@@ -89,9 +90,12 @@ export function tensorToFloat32(t: TorchTensor, name: string): Float32Array {
 
 /** The value of a one-element tensor (an optimizer step count, say). */
 export function tensorScalar(t: TorchTensor, name: string): number {
-  if (t.numel !== 1) throw new InputError(`${name} is a tensor of shape [${t.shape}]; expected a single number`);
+  if (t.numel !== 1) throw new InputError(`${name} is a tensor of shape ${dims(t.shape)}; expected a single number`);
   return toFloat64({ dtype: t.dtype, shape: [...t.shape], data: tensorBytes(t) }, name)[0];
 }
+
+/** A size or stride for a message: up to 32 numbers of up to 16 digits each, so cut short. */
+const dims = (values: readonly number[]) => printable(`[${values.join(', ')}]`, 60);
 
 /** Storage index of the last element a tensor reaches. */
 function lastIndex(t: { offset: number; shape: readonly number[]; stride: readonly number[] }): number {
@@ -103,17 +107,25 @@ function lastIndex(t: { offset: number; shape: readonly number[]; stride: readon
 
 const isCount = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
 
+/** Most elements a tensor may have beyond those of its storage (by zero strides): 2^24, 64 MB of float32. */
+const MAX_EXPANDED = 2 ** 24;
+
 function rebuildTensor(storage: unknown, offset: unknown, size: unknown, stride: unknown): TorchTensor {
   if (!(storage instanceof TorchStorage)) throw new PickleCallError(`storage is ${describe(storage)}; expected a torch storage`);
   if (!isCount(offset)) throw new PickleCallError(`storage offset ${String(offset)} is not a count`);
   if (!Array.isArray(size) || !Array.isArray(stride) || size.length !== stride.length || size.length > 32 || !size.every(isCount) || !stride.every(isCount)) {
     throw new PickleCallError('size and stride must be tuples of counts of equal length');
   }
-  const numel = size.reduce((n: number, d: number) => n * d, 1);
-  if (!Number.isSafeInteger(numel)) throw new PickleCallError(`size [${size}] is impossibly large`);
+  const count = numel(size);
+  if (!Number.isSafeInteger(count)) throw new PickleCallError(`size ${dims(size)} is impossibly large`);
   const t = new TorchTensor(storage, offset, size, stride);
-  if (numel > 0 && lastIndex(t) >= storage.numel) {
-    throw new PickleCallError(`tensor [${size}] with stride [${stride}] at offset ${offset} reaches past its storage of ${storage.numel} elements`);
+  if (count > 0 && lastIndex(t) >= storage.numel) {
+    throw new PickleCallError(`tensor ${dims(size)} with stride ${dims(stride)} at offset ${offset} reaches past its storage of ${storage.numel} elements`);
+  }
+  // Zero strides repeat elements (torch's expand), so a tiny storage could claim any number of them; reading
+  // the tensor makes them all. Real expanded tensors are small; a huge one is a damaged size or stride.
+  if (count > storage.numel && count > MAX_EXPANDED) {
+    throw new PickleCallError(`tensor ${dims(size)} with stride ${dims(stride)} repeats its storage of ${storage.numel} elements to ${count}; corrupt`);
   }
   return t;
 }

@@ -179,6 +179,12 @@ describe('canvasProblem', () => {
     expect(canvasProblem(cfg, 64, 96)).toBe("canvas 96x64 is not a multiple of brick 2's tile size 64");
     expect(canvasProblem(cfg, 66, 64)).toBe("canvas 64x66 is not a multiple of brick 0's tile size 4");
   });
+
+  it('refuses sizes that are not positive whole numbers (0 and -64 pass a modulo test)', () => {
+    expect(canvasProblem(cfg, 0, 0)).toBe('canvas 0x0 is not a positive whole number of pixels');
+    expect(canvasProblem(cfg, -64, 64)).toBe('canvas 64x-64 is not a positive whole number of pixels');
+    expect(canvasProblem(cfg, 64, NaN)).toBe('canvas NaNx64 is not a positive whole number of pixels');
+  });
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 // The configuration of a LEGO stack: one hidden size, a list of bricks, the image format.
 // Stored in checkpoint metadata and validated here (LEGO-SPEC "The stack", "Presets").
+import { printable } from '../errors.js';
 
 /** One brick: a DiT over non-overlapping tiles of the canvas. */
 export interface BrickConfig {
@@ -60,6 +61,8 @@ export const largestTile = (cfg: LegoConfig) => Math.max(...cfg.bricks.map((b) =
 
 /** Check that a canvas can be tiled by every brick; returns a reason or null. */
 export function canvasProblem(cfg: LegoConfig, height: number, width: number): string | null {
+  // Zero and negative sizes pass the modulo test below, and fractions or NaN would be named oddly by it.
+  if (!(isPosInt(height) && isPosInt(width))) return `canvas ${width}x${height} is not a positive whole number of pixels`;
   for (const [k, b] of cfg.bricks.entries()) {
     if (height % b.resolution !== 0 || width % b.resolution !== 0) {
       return `canvas ${width}x${height} is not a multiple of brick ${k}'s tile size ${b.resolution}`;
@@ -78,7 +81,7 @@ export function parseConfigJson(text: string, source: string): LegoConfig {
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${source}: not valid JSON (${(e as Error).message})`);
+    throw new Error(`${source}: not valid JSON (${printable((e as Error).message)})`); // the message quotes the text
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`${source}: expected a JSON object`);
   const o = raw as Record<string, unknown>;

@@ -1,6 +1,6 @@
 // A LEGO network's parameters: the table of names, shapes and initialisers (read off the graph the
 // layers declare), and the authors' initialisation of new models (LEGO-SPEC "Initialisation").
-import { Graph } from '../graph/ops.js';
+import { Graph, numel } from '../graph/ops.js';
 import type { ParamSpec } from '../nn/params.js';
 import { Rng } from '../random.js';
 import { validateConfig, type LegoConfig } from './config.js';
@@ -24,14 +24,14 @@ export function parameterSpecs(cfg: LegoConfig): ParamSpec[] {
 
 /** Number of trainable parameters. */
 export const countParameters = (cfg: LegoConfig) =>
-  parameterSpecs(cfg).filter((s) => s.trainable).reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+  parameterSpecs(cfg).filter((s) => s.trainable).reduce((n, s) => n + numel(s.shape), 0);
 
 /** New weights as the authors initialise them: xavier uniform, zeroed adaLN/output, normal(0.02) embeddings. */
 export function initWeights(cfg: LegoConfig, seed = 0): Weights {
   const rng = new Rng(seed, 0x1417);
   const weights: Weights = new Map();
   for (const spec of parameterSpecs(cfg)) {
-    const n = spec.shape.reduce((a, b) => a * b, 1);
+    const n = numel(spec.shape);
     const init = spec.init;
     let data: Float32Array;
     switch (init.kind) {

@@ -1,6 +1,6 @@
 // EDM preconditioning (LEGO-SPEC "Preconditioning"): scalars per sample from sigma, both as graph
-// ops (training, verification) and as plain numbers (the sampler's glue).
-import { add, div, log, mul, reshape, sqrt, type Value } from '../graph/ops.js';
+// ops (training, verification) and as plain numbers, applied row by row around the per-brick runner.
+import { add, div, log, mul, numel, reshape, sqrt, type Shape, type Value } from '../graph/ops.js';
 
 export interface Precond {
   cSkip: Value;
@@ -28,4 +28,37 @@ export function preconditionScalars(sigma: number, sigmaData: number) {
   const sd2 = sigmaData * sigmaData;
   const norm = Math.sqrt(sigma * sigma + sd2);
   return { cSkip: sd2 / (sigma * sigma + sd2), cOut: (sigma * sigmaData) / norm, cIn: 1 / norm, cNoise: Math.log(sigma) / 4 };
+}
+
+/** The network input c_in x row by row, for noisy x (B, ...) and one sigma per row. */
+export function preconditionInput(x: ArrayLike<number>, shape: Shape, sigma: ArrayLike<number>, sigmaData: number): Float32Array {
+  const [b] = shape;
+  const pixels = numel(shape.slice(1));
+  const xIn = new Float32Array(b * pixels);
+  for (let i = 0; i < b; i++) {
+    const { cIn } = preconditionScalars(Math.fround(sigma[i]), sigmaData);
+    for (let j = 0; j < pixels; j++) xIn[i * pixels + j] = x[i * pixels + j] * cIn;
+  }
+  return xIn;
+}
+
+/**
+ * D = c_skip x + c_out F row by row, for x and the network output F of shape (B, ...) and one sigma
+ * per row; F may hold float64 values (guidance mixes in float64) and is not rounded before this.
+ */
+export function preconditionOutput(x: ArrayLike<number>, f: ArrayLike<number>, shape: Shape, sigma: ArrayLike<number>, sigmaData: number): Float32Array {
+  const [b] = shape;
+  const pixels = numel(shape.slice(1));
+  const out = new Float32Array(b * pixels);
+  for (let i = 0; i < b; i++) {
+    const { cSkip, cOut } = preconditionScalars(Math.fround(sigma[i]), sigmaData);
+    // Rounded to float32, like the (B, 1, 1, 1) scalars of the whole-stack graph.
+    const skip = Math.fround(cSkip);
+    const scale = Math.fround(cOut);
+    for (let j = 0; j < pixels; j++) {
+      const at = i * pixels + j;
+      out[at] = skip * x[at] + scale * f[at];
+    }
+  }
+  return out;
 }

@@ -1,14 +1,16 @@
 // Inference of a LEGO stack with one compiled graph per brick (and one for the conditioning), so
 // stopping after brick k runs exactly bricks 0..k and a bigger canvas only changes the tile count.
-// The glue between bricks (preconditioning, guidance) is a few elementwise loops here.
+// The runner denoises rows; classifier-free guidance is built on it in diffusion/guidance.ts.
 import { Graph, type Value } from '../graph/ops.js';
 import { countFlops } from '../graph/flops.js';
 import { Executable, type HostTensor } from '../runtime/executable.js';
 import { canvasProblem, type LegoConfig } from './config.js';
 import { coordinatePlanes, type CoordMode } from './coords.js';
+import type { Precision } from '../nn/linear.js';
 import { defaultMicroBatch } from './micro-batch.js';
 import type { Weights } from './model.js';
-import { precondition, preconditionScalars } from './precond.js';
+import { precondition, preconditionInput, preconditionOutput } from './precond.js';
+import { quantizeWeights, type QuantizedWeights } from './quantize.js';
 import { roll } from './roll.js';
 import { brickOutput, conditioning, modelParams, withCoordinates } from './stack.js';
 
@@ -22,6 +24,11 @@ export interface RunnerOptions {
    * (default: `defaultMicroBatch` for the rows and the canvas). The result does not depend on it.
    */
   microBatch?: number;
+  /**
+   * How the bricks' block Linears multiply (default float32). int8 quantises their weights once, when
+   * the runner is made; each image's rows still get scales of their own, so results do not depend on the batch.
+   */
+  precision?: Precision;
 }
 
 export interface DenoiseOptions {
@@ -29,8 +36,6 @@ export interface DenoiseOptions {
   labels?: Float32Array | null;
   /** Stop after this brick (default: the last). */
   stopAfter?: number;
-  /** Classifier-free guidance scale; 1 (default) runs no unconditional pass. */
-  cfgScale?: number;
   /** Coordinate planes (2, H, W) for this call; default: the runner's mode over the canvas. */
   coordinates?: Float32Array;
   /**
@@ -53,9 +58,24 @@ export interface BrickStats {
   flops: number;
 }
 
+/** What every brick of one forward pass reads: rows (n, C, H, W) cut into micro-batches of `micro` rows. */
+interface BrickInputs {
+  shape: readonly [number, number, number, number];
+  /** c_in x (n, C, H, W). */
+  xIn: Float32Array;
+  /** Conditioning vectors (n, hidden). */
+  c: Float32Array;
+  /** Coordinate planes (1, 2, H, W). */
+  coords: Float32Array;
+  micro: number;
+  tileOffset?: readonly [number, number];
+}
+
 export class LegoRunner {
   private readonly cache = new Map<string, Promise<Executable>>();
   readonly brickStats: BrickStats[];
+  /** The 8-bit weights of int8 runs (empty in float32). */
+  private readonly quantized: QuantizedWeights;
 
   constructor(
     readonly config: LegoConfig,
@@ -63,76 +83,42 @@ export class LegoRunner {
     readonly options: RunnerOptions = {},
   ) {
     this.brickStats = config.bricks.map(() => ({ calls: 0, ms: 0, flops: 0 }));
+    this.quantized = options.precision === 'int8' ? quantizeWeights(weights, config) : new Map();
   }
 
-  /** Denoised images D(x; sigma) (B, C, H, W) from noisy x, one sigma per image. */
+  /** Denoised images D(x; sigma) = c_skip x + c_out F (B, C, H, W) from noisy x, one sigma per image. */
   async denoise(x: Float32Array, shape: readonly number[], sigma: ArrayLike<number>, options: DenoiseOptions = {}): Promise<Float32Array> {
+    const f = await this.forward(x, shape, sigma, options);
+    return preconditionOutput(x, f, shape, sigma, this.config.sigmaData);
+  }
+
+  /**
+   * The raw network output F (B, C, H, W) of the last brick run, from noisy x (scaled by c_in here) and
+   * one sigma and label row per image. Rows are independent, so a batch may stack several label sets.
+   */
+  async forward(x: Float32Array, shape: readonly number[], sigma: ArrayLike<number>, options: DenoiseOptions = {}): Promise<Float32Array> {
     const cfg = this.config;
-    const [b, ch, height, width] = shape;
+    const [n, ch, height, width] = shape;
     const stopAfter = options.stopAfter ?? cfg.bricks.length - 1;
     if (ch !== cfg.imgChannels) throw new Error(`internal: denoise: ${ch} channels, model has ${cfg.imgChannels}`);
     const problem = canvasProblem(cfg, height, width);
     if (problem) throw new Error(`internal: denoise: ${problem}`);
-    const guided = (options.cfgScale ?? 1) !== 1 && cfg.labelDim > 0;
-    const n = guided ? 2 * b : b; // guided: [conditional batch; unconditional batch]
-    const pixels = ch * height * width;
-
-    const sigmas = new Float32Array(n);
-    const xIn = new Float32Array(n * pixels);
-    for (let i = 0; i < b; i++) {
-      const { cIn } = preconditionScalars(Math.fround(sigma[i]), cfg.sigmaData);
-      for (let j = 0; j < pixels; j++) xIn[i * pixels + j] = x[i * pixels + j] * cIn;
-      sigmas[i] = sigma[i];
-    }
-    if (guided) {
-      xIn.copyWithin(b * pixels, 0, b * pixels);
-      sigmas.copyWithin(b, 0, b);
-    }
-    const labels = new Float32Array(n * cfg.labelDim);
-    if (options.labels) labels.set(options.labels.subarray(0, b * cfg.labelDim));
-
     const coords = options.coordinates ?? this.defaultCoordinates(height, width);
     if (coords.length !== 2 * height * width) throw new Error(`internal: denoise: coordinates for another canvas`);
-    const cond = await this.executable(`cond:${n}`, () => this.conditioningGraph(n));
-    const { c } = await cond.run(this.feeds(cond, { sigma: sigmas, class_labels: labels }));
     const micro = this.options.microBatch ?? defaultMicroBatch(cfg, n, height, width);
     if (n % micro !== 0) throw new Error(`internal: denoise: micro-batch ${micro} does not divide ${n} rows`);
-    const rows = (a: Float32Array, i: number, per: number) => a.subarray(i * per, (i + micro) * per);
+    const inputs: BrickInputs = {
+      shape: [n, ch, height, width],
+      xIn: preconditionInput(x, shape, sigma, cfg.sigmaData),
+      c: await this.conditioningRows(n, sigma, options.labels ?? null),
+      coords,
+      micro,
+      tileOffset: options.tileOffset,
+    };
     let f: Float32Array | null = null;
-    for (let k = 0; k <= stopAfter; k++) {
-      const exe = await this.executable(`brick${k}:${micro}x${height}x${width}`, () => this.brickGraph(k, micro, height, width));
-      const start = performance.now();
-      // Shifting brick k's tile grid = rolling its inputs (coordinates included) and unrolling its output.
-      const [oy, ox] = brickOffset(cfg.bricks[k].resolution, height, width, options.tileOffset);
-      const shape = [n, ch, height, width];
-      const xRolled = roll(xIn, shape, oy, ox);
-      const coordsRolled = roll(coords, [1, 2, height, width], oy, ox);
-      const fRolled = f && roll(f, shape, oy, ox);
-      const out = new Float32Array(n * pixels);
-      for (let i = 0; i < n; i += micro) {
-        const data: Record<string, HostTensor> = { x_in: rows(xRolled, i, pixels), c: rows(c, i, cfg.hiddenSize), coords: coordsRolled };
-        if (fRolled) data.f_prev = rows(fRolled, i, pixels);
-        await exe.run(this.feeds(exe, data), { F: rows(out, i, pixels) });
-      }
-      f = roll(out, shape, -oy, -ox);
-      const stats = this.brickStats[k];
-      stats.calls++;
-      stats.ms += performance.now() - start;
-      stats.flops += (exe.flops * n) / micro;
-    }
+    for (let k = 0; k <= stopAfter; k++) f = await this.runBrick(k, inputs, f);
     if (!f) throw new Error('internal: no brick ran');
-    const out = new Float32Array(b * pixels);
-    const scale = options.cfgScale ?? 1;
-    for (let i = 0; i < b; i++) {
-      const { cSkip, cOut } = preconditionScalars(Math.fround(sigma[i]), cfg.sigmaData);
-      for (let j = 0; j < pixels; j++) {
-        const at = i * pixels + j;
-        // F = F_uncond + s (F_cond - F_uncond) on all channels, then precondition.
-        const fk = guided ? f[b * pixels + at] + scale * (f[at] - f[b * pixels + at]) : f[at];
-        out[at] = Math.fround(cSkip) * x[at] + Math.fround(cOut) * fk;
-      }
-    }
-    return out;
+    return f;
   }
 
   /** FLOPs of one call of each brick on an n-image batch and a canvas, counted from its graph (nothing is compiled). */
@@ -160,10 +146,50 @@ export class LegoRunner {
     return planes;
   }
 
+  /** Conditioning vectors c (n, hidden) from one sigma and one label row (absent: zeros, the null label) per row. */
+  private async conditioningRows(n: number, sigma: ArrayLike<number>, labels: Float32Array | null): Promise<Float32Array> {
+    const cfg = this.config;
+    const sigmas = new Float32Array(n);
+    for (let i = 0; i < n; i++) sigmas[i] = sigma[i];
+    const labelRows = new Float32Array(n * cfg.labelDim);
+    if (labels) labelRows.set(labels.subarray(0, n * cfg.labelDim));
+    const cond = await this.executable(`cond:${n}`, () => this.conditioningGraph(n));
+    const { c } = await cond.run(this.feeds(cond, { sigma: sigmas, class_labels: labelRows }));
+    return c;
+  }
+
+  /** Brick k's output F_k (n, C, H, W) given the previous brick's (null for brick 0), run micro-batch by micro-batch. */
+  private async runBrick(k: number, inputs: BrickInputs, fPrev: Float32Array | null): Promise<Float32Array> {
+    const cfg = this.config;
+    const { shape, xIn, c, coords, micro } = inputs;
+    const [n, ch, height, width] = shape;
+    const pixels = ch * height * width;
+    const exe = await this.executable(`brick${k}:${micro}x${height}x${width}`, () => this.brickGraph(k, micro, height, width));
+    const start = performance.now();
+    // Shifting brick k's tile grid = rolling its inputs (coordinates included) and unrolling its output.
+    const [oy, ox] = brickOffset(cfg.bricks[k].resolution, height, width, inputs.tileOffset);
+    const xRolled = roll(xIn, shape, oy, ox);
+    const coordsRolled = roll(coords, [1, 2, height, width], oy, ox);
+    const fRolled = fPrev && roll(fPrev, shape, oy, ox);
+    const out = new Float32Array(n * pixels);
+    const rows = (a: Float32Array, i: number, per: number) => a.subarray(i * per, (i + micro) * per);
+    for (let i = 0; i < n; i += micro) {
+      const data: Record<string, HostTensor> = { x_in: rows(xRolled, i, pixels), c: rows(c, i, cfg.hiddenSize), coords: coordsRolled };
+      if (fRolled) data.f_prev = rows(fRolled, i, pixels);
+      await exe.run(this.feeds(exe, data), { F: rows(out, i, pixels) });
+    }
+    const f = roll(out, shape, -oy, -ox);
+    const stats = this.brickStats[k];
+    stats.calls++;
+    stats.ms += performance.now() - start;
+    stats.flops += (exe.flops * n) / micro;
+    return f;
+  }
+
   private feeds(exe: Executable, data: Record<string, HostTensor>): Record<string, HostTensor> {
     const feeds: Record<string, HostTensor> = {};
     for (const name of exe.inputNames) {
-      const value = data[name] ?? this.weights.get(name);
+      const value = data[name] ?? this.weights.get(name) ?? this.quantized.get(name);
       if (!value) throw new Error(`internal: ${exe.name}: no weights for ${name}`);
       feeds[name] = value;
     }
@@ -194,6 +220,6 @@ export class LegoRunner {
     const c = g.input('c', [n, cfg.hiddenSize]);
     const fPrev = k > 0 ? g.input('f_prev', [n, cfg.imgChannels, height, width]) : null;
     const X = withCoordinates(xIn, g.input('coords', [1, 2, height, width]));
-    return { F: brickOutput(modelParams(g), k, X, fPrev, c, cfg) };
+    return { F: brickOutput(modelParams(g), k, X, fPrev, c, cfg, this.options.precision) };
   }
 }

@@ -1,7 +1,7 @@
 // The LEGO stack (LEGO-SPEC "The stack", "Conditioning vector"): conditioning, coordinate channels,
 // bricks fed [previous output, input], EDM preconditioning of every brick's output.
 import { add, concat, expand, mul, Graph, type Value } from '../graph/ops.js';
-import { linear } from '../nn/linear.js';
+import { linear, type Precision } from '../nn/linear.js';
 import { timestepEmbedder } from '../nn/embeddings.js';
 import { Params } from '../nn/params.js';
 import { brick } from './brick.js';
@@ -27,10 +27,12 @@ export function withCoordinates(xIn: Value, planes: Value | { mode: CoordMode; t
   return concat([xIn, expand(p, [b, 2, height, width])], 1);
 }
 
-/** Brick k's output F_k from X and the previous brick's output. */
-export function brickOutput(p: Params, k: number, X: Value, fPrev: Value | null, c: Value, cfg: LegoConfig): Value {
+/** Brick k's output F_k from X and the previous brick's output; `precision` is that of its blocks' Linears. */
+export function brickOutput(
+  p: Params, k: number, X: Value, fPrev: Value | null, c: Value, cfg: LegoConfig, precision: Precision = 'float32',
+): Value {
   const input = k === 0 || !fPrev ? X : concat([fPrev, X], 1);
-  return brick(p.at('model').at(k), input, c, cfg.bricks[k], cfg);
+  return brick(p.at('model').at(k), input, c, cfg.bricks[k], cfg, precision);
 }
 
 export interface StackInputs {

@@ -3,7 +3,7 @@
 // broadcast over its tiles (the authors' code recomputes them per tile: same values, more work).
 import { add, layerNorm, mul, reshape, silu, split, type Value } from '../graph/ops.js';
 import { attention } from './attention.js';
-import { linear } from './linear.js';
+import { linear, type Precision } from './linear.js';
 import { mlp } from './mlp.js';
 import type { Params } from './params.js';
 
@@ -11,6 +11,8 @@ export interface BlockShape {
   hidden: number;
   heads: number;
   mlpRatio: number;
+  /** How the attention and MLP Linears multiply (default float32); the adaLN modulation stays float32. */
+  precision?: Precision;
 }
 
 const LN_EPS = 1e-6;
@@ -26,13 +28,13 @@ function modulations(p: Params, c: Value, d: number, count: number): Value[] {
 }
 
 /** x (B, tiles, T, D), c (B, D) -> (B, tiles, T, D). */
-export function ditBlock(p: Params, x: Value, c: Value, { hidden: d, heads, mlpRatio }: BlockShape): Value {
+export function ditBlock(p: Params, x: Value, c: Value, { hidden: d, heads, mlpRatio, precision }: BlockShape): Value {
   if (c.shape[1] !== d) throw new Error(`internal: ditBlock: c is (${c.shape}) but hidden size is ${d}`);
   const [b, tiles, t] = x.shape;
   const [shift1, scale1, gate1, shift2, scale2, gate2] = modulations(p, c, d, 6);
   const attnIn = reshape(modulate(layerNorm(x, LN_EPS), shift1, scale1), [b * tiles, t, d]);
-  x = add(x, mul(gate1, reshape(attention(p.at('attn'), attnIn, d, heads), [b, tiles, t, d])));
-  return add(x, mul(gate2, mlp(p.at('mlp'), modulate(layerNorm(x, LN_EPS), shift2, scale2), d, Math.trunc(d * mlpRatio))));
+  x = add(x, mul(gate1, reshape(attention(p.at('attn'), attnIn, d, heads, precision), [b, tiles, t, d])));
+  return add(x, mul(gate2, mlp(p.at('mlp'), modulate(layerNorm(x, LN_EPS), shift2, scale2), d, Math.trunc(d * mlpRatio), precision)));
 }
 
 /** DiT FinalLayer: adaLN (shift, scale), then Linear(D, outDim). x (B, tiles, T, D) -> (B, tiles, T, outDim). */

@@ -5,7 +5,7 @@ import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { ort, preallocatedOutputs, sessionOptions } from './ort.js';
 import { countFlops } from '../graph/flops.js';
 import { toOnnx } from '../graph/onnx.js';
-import type { Shape, Value } from '../graph/ops.js';
+import { numel, type Shape, type Value } from '../graph/ops.js';
 
 /** How a graph is executed. */
 export interface ExecutableOptions {
@@ -15,9 +15,17 @@ export interface ExecutableOptions {
   name?: string;
   /** Write an ONNX Runtime profile (Chrome trace JSON) with this file prefix; see `endProfiling`. */
   profilePrefix?: string;
+  /**
+   * Inputs baked into the model with these values, so they are not fed at run time: the weights of an
+   * inference-only graph, which ONNX Runtime then prepares once (convolution filters in its blocked layout).
+   */
+  constants?: ReadonlyMap<string, Float32Array>;
 }
 
-export type HostTensor = Float32Array | BigInt64Array;
+/** An input's data: float32, int64 (indices) or int8 (8-bit weights). */
+export type HostTensor = Float32Array | BigInt64Array | Int8Array;
+
+const elementType = (data: HostTensor) => (data instanceof BigInt64Array ? 'int64' : data instanceof Int8Array ? 'int8' : 'float32');
 
 /** A graph compiled for one set of input shapes; run it with named arrays. */
 export class Executable {
@@ -32,7 +40,7 @@ export class Executable {
 
   static async compile(outputs: Record<string, Value>, options: ExecutableOptions = {}): Promise<Executable> {
     const name = options.name ?? 'graph';
-    const bytes = toOnnx(outputs, name);
+    const bytes = toOnnx(outputs, name, options.constants);
     const session = await ort.InferenceSession.create(bytes, sessionOptions(options));
     const graph = Object.values(outputs)[0].graph;
     const inputShapes = new Map<string, Shape>();
@@ -59,9 +67,9 @@ export class Executable {
     for (const [n, shape] of this.inputShapes) {
       const data = feeds[n];
       if (!data) throw new Error(`internal: ${this.name}: missing input ${n}`);
-      const size = shape.reduce((a, b) => a * b, 1);
+      const size = numel(shape);
       if (data.length !== size) throw new Error(`internal: ${this.name}: input ${n} has ${data.length} values, shape [${shape}] needs ${size}`);
-      ortFeeds[n] = new ort.Tensor(data instanceof BigInt64Array ? 'int64' : 'float32', data, [...shape]);
+      ortFeeds[n] = new ort.Tensor(elementType(data), data, [...shape]);
     }
     const fetches: Record<string, Tensor | null> = {};
     for (const [n, shape] of this.outputShapes) {

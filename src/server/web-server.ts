@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createRequire } from 'node:module';
 import { dirname, extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hostFilter } from './hosts.js';
 
 /** The built page: dist/web next to dist/server. */
 export const WEB_ROOT = fileURLToPath(new URL('../web/', import.meta.url));
@@ -30,6 +31,8 @@ export interface WebServerOptions {
   port: number;
   /** The model the page preloads, as a lego-diffusion safetensors checkpoint. */
   model: Uint8Array;
+  /** A latent model's VAE (io/vae-file.ts), served as /vae.safetensors; absent for pixel models. */
+  vae?: Uint8Array;
 }
 
 export interface WebServer {
@@ -42,6 +45,15 @@ function ortDirectory(): string {
   return dirname(createRequire(import.meta.url).resolve('onnxruntime-web'));
 }
 
+/** The path with its percent-escapes decoded, or null where they are malformed (`/%zz`, a cut UTF-8 sequence). */
+function decodePath(pathname: string): string | null {
+  try {
+    return decodeURIComponent(pathname);
+  } catch {
+    return null;
+  }
+}
+
 /** A file under `root`, or null for paths that leave it. */
 function within(root: string, path: string): string | null {
   const full = normalize(join(root, path));
@@ -50,6 +62,7 @@ function within(root: string, path: string): string | null {
 
 export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
   const ortDir = ortDirectory();
+  const servesHost = hostFilter(options.host);
   const cache = new Map<string, Buffer>();
   const read = async (file: string) => {
     let bytes = cache.get(file);
@@ -59,11 +72,12 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
 
   async function resolve(pathname: string): Promise<{ bytes: Uint8Array; type: string } | null> {
     if (pathname === '/model.safetensors') return { bytes: options.model, type: TYPES['.safetensors'] };
+    if (pathname === '/vae.safetensors') return options.vae ? { bytes: options.vae, type: TYPES['.safetensors'] } : null;
     if (pathname.startsWith('/ort/')) {
       const name = pathname.slice('/ort/'.length);
       return ORT_FILES.has(name) ? { bytes: await read(join(ortDir, name)), type: TYPES[extname(name)] } : null;
     }
-    const file = within(WEB_ROOT, pathname === '/' ? 'index.html' : decodeURIComponent(pathname));
+    const file = within(WEB_ROOT, pathname === '/' ? 'index.html' : pathname);
     const type = file ? TYPES[extname(file)] : undefined;
     if (!file || !type) return null;
     try {
@@ -79,14 +93,24 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
     res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
     res.setHeader('Cache-Control', 'no-cache');
+    // Only this server's own names: under any other Host the page asking is not ours (DNS rebinding).
+    if (!servesHost(req.headers.host, req.socket.localPort)) {
+      res.writeHead(421, { 'Content-Type': 'text/plain; charset=utf-8' }).end('misdirected request: unknown Host\n');
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD' }).end();
       return;
     }
-    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const pathname = decodePath(new URL(req.url ?? '/', 'http://localhost').pathname);
+    if (pathname === null) {
+      res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8' }).end('bad request\n');
+      return;
+    }
     const found = await resolve(pathname);
     if (!found) {
-      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`not found: ${pathname}\n`);
+      // A fixed body: echoing the path back would let a crafted link put text of its choosing on this origin.
+      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found\n');
       return;
     }
     res.writeHead(200, { 'Content-Type': found.type, 'Content-Length': found.bytes.length });

@@ -5,25 +5,32 @@
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeCheckpoint } from '../io/checkpoint.js';
-import { writeFileAtomic } from '../io/safetensors-file.js';
+import { latentMetadata } from '../io/latent-checkpoint.js';
+import { encodeTrainingState, type LoadedTrainingState, type Progress } from '../io/training-state.js';
+import { writeFileAtomic } from '../files/atomic-write.js';
 import { initWeights } from '../lego/model.js';
 import { Rng } from '../random.js';
 import { DataOrder } from './data-order.js';
 import type { TrainOptions } from './options.js';
+import { LOG_FILE, snapshotFile, STATS_FILE, trainingStateFile } from './run-dir.js';
 import { emaBeta, learningRate } from './schedule.js';
 import type { TrainState } from './state.js';
 import { TrainStep, type StepBatch } from './step.js';
-import { encodeTrainingState, type LoadedTrainingState, type Progress } from './training-state.js';
 
-/** The images a run trains on. */
+/** The images a run trains on, or the VAE latents (a latent model's). */
 export interface TrainingImages {
   count: number;
   resolution: number;
   channels: number;
   /** Classes in the labels (0 when unlabelled). */
   labelDim: number;
-  /** Image i, uint8 in CHW order. */
-  image(i: number): Uint8Array;
+  /** The samples are VAE latents: snapshots then record that the model is latent (default false). */
+  latent?: boolean;
+  /**
+   * Sample i in CHW order: uint8 pixels, scaled to [-1, 1] here, or float32 latents, which go in unchanged
+   * (as the authors train on latents scaled by the VAE's scaling_factor).
+   */
+  image(i: number): Uint8Array | Float32Array;
   /** Class of image i, or null when unlabelled. */
   label(i: number): number | null;
 }
@@ -58,14 +65,12 @@ export interface TrainStart {
   transferWeights?: Map<string, Float32Array>;
 }
 
-const pad6 = (n: number) => String(n).padStart(6, '0');
-
 /** Train into `runDir` (already created, with training_options.json). Resolves when done or stopped. */
 export async function train(options: TrainOptions, data: TrainingImages, runDir: string, start: TrainStart = {}, hooks: TrainHooks = {}) {
   const cfg = options.config;
   const log = async (line: string) => {
     hooks.log?.(line);
-    await appendFile(join(runDir, 'log.txt'), `${line}\n`);
+    await appendFile(join(runDir, LOG_FILE), `${line}\n`);
   };
   const rounds = options.batch / options.batchGpu;
   const step = await TrainStep.create(cfg, options.batchGpu, {
@@ -89,7 +94,7 @@ export async function train(options: TrainOptions, data: TrainingImages, runDir:
   const totalImages = Math.round(options.durationKimg * 1000);
   const snapshot = () => ({ nimg, tick, rng: rng.getState().map((v) => (Number.isNaN(v) ? null : v)), dataOrder: order.getState() });
 
-  await log(`training ${options.arch} (${cfg.bricks.length} bricks) on ${data.count} images of ${data.resolution}x${data.resolution}x${data.channels}` +
+  await log(`training ${options.arch} (${cfg.bricks.length} bricks) on ${data.count} ${data.latent ? 'latents' : 'images'} of ${data.resolution}x${data.resolution}x${data.channels}` +
     `${options.cond ? `, ${cfg.labelDim} classes` : ''}; batch ${options.batch}${rounds > 1 ? ` in ${rounds} rounds` : ''}; ` +
     `${(step.flops / 1e9).toFixed(1)} GFLOP per step; from kimg ${(nimg / 1000).toFixed(3)} to ${options.durationKimg}`);
 
@@ -114,12 +119,11 @@ export async function train(options: TrainOptions, data: TrainingImages, runDir:
   };
 
   const writeSnapshot = async () => {
-    const file = join(runDir, `network-snapshot-${pad6(Math.floor(nimg / 1000))}.safetensors`);
-    await writeFileAtomic(file, encodeCheckpoint(cfg, state.emaNetwork(), { kimg: (nimg / 1000).toFixed(3), nimg: String(nimg), source: 'ema' }));
+    const latent = data.latent ? latentMetadata(null) : {};
+    await writeFileAtomic(snapshotFile(runDir, nimg), encodeCheckpoint(cfg, state.emaNetwork(), { kimg: (nimg / 1000).toFixed(3), nimg: String(nimg), source: 'ema', ...latent }));
   };
   const writeState = async () => {
-    const file = join(runDir, `training-state-${pad6(Math.floor(nimg / 1000))}.safetensors`);
-    await writeFileAtomic(file, encodeTrainingState(cfg, state, snapshot(), { training_options: JSON.stringify({ ...options, config: undefined }) }));
+    await writeFileAtomic(trainingStateFile(runDir, nimg), encodeTrainingState(cfg, state, snapshot(), { training_options: JSON.stringify({ ...options, config: undefined }) }));
   };
 
   const runStart = performance.now();
@@ -156,7 +160,7 @@ export async function train(options: TrainOptions, data: TrainingImages, runDir:
       peak_rss_mb: process.resourceUsage().maxRSS / 1024,
       total_s: (performance.now() - runStart) / 1000,
     };
-    await appendFile(join(runDir, 'stats.jsonl'), `${JSON.stringify(stats)}\n`);
+    await appendFile(join(runDir, STATS_FILE), `${JSON.stringify(stats)}\n`);
     hooks.onTick?.(stats);
     await log(`tick ${tick} kimg ${stats.kimg.toFixed(3)} loss ${stats.loss.toFixed(4)} sec/kimg ${stats.sec_per_kimg.toFixed(2)} ` +
       `sec/step ${stats.sec_per_step.toFixed(3)} GFLOP/s ${stats.gflops.toFixed(0)} peak ${stats.peak_rss_mb.toFixed(0)} MB`);
@@ -176,9 +180,18 @@ export async function train(options: TrainOptions, data: TrainingImages, runDir:
   return { nimg, stopped };
 }
 
-/** uint8 CHW (1 or 3 channels) -> [-1, 1] floats, converting gray/RGB as the model needs, optionally mirrored. */
-function writeImage(out: Float32Array, img: Uint8Array, channels: number, res: number, flip: boolean): void {
+/**
+ * uint8 CHW (1 or 3 channels) -> [-1, 1] floats, converting gray/RGB as the model needs, or float32 latents
+ * as they are; optionally mirrored.
+ */
+function writeImage(out: Float32Array, img: Uint8Array | Float32Array, channels: number, res: number, flip: boolean): void {
   const plane = res * res;
+  if (img instanceof Float32Array) {
+    for (let row = 0; row < channels * res; row++) {
+      for (let x = 0; x < res; x++) out[row * res + x] = img[row * res + (flip ? res - 1 - x : x)];
+    }
+    return;
+  }
   const srcChannels = img.length / plane;
   for (let c = 0; c < channels; c++) {
     const src = (srcChannels === 1 ? 0 : c) * plane;

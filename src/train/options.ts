@@ -1,6 +1,8 @@
 // Training options: one typed record with the authors' defaults (train.py / EDM training_loop),
-// validated in cli/, saved as training_options.json in the run directory.
-import type { LegoConfig } from '../lego/config.js';
+// validated in cli/, saved as training_options.json in the run directory and read back from it on resume.
+import { LOSS_DEFAULTS } from '../diffusion/loss.js';
+import { InputError } from '../errors.js';
+import { validateConfig, type LegoConfig } from '../lego/config.js';
 
 export interface TrainOptions {
   /** Dataset path (ZIP or folder in the EDM format). */
@@ -60,6 +62,83 @@ export const TRAIN_DEFAULTS = {
   snapTicks: 50,
   dumpTicks: 500,
   labelDropout: 0.1,
-  pMean: -1.2,
-  pStd: 1.2,
+  ...LOSS_DEFAULTS,
 } as const;
+
+// ---------------------------------------------------------------------------------------------
+// Reading a recorded record back
+
+const isCount = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 1;
+const isFiniteNumber = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+
+/** What each kind of field accepts, and how an error says so. */
+const KINDS = {
+  string: [(v: unknown) => typeof v === 'string', 'a string'],
+  'string|null': [(v: unknown) => v === null || typeof v === 'string', 'a string or null'],
+  boolean: [(v: unknown) => typeof v === 'boolean', 'true or false'],
+  number: [isFiniteNumber, 'a number'],
+  'number|null': [(v: unknown) => v === null || isFiniteNumber(v), 'a number or null'],
+  count: [isCount, 'a positive integer'],
+  'count|null': [(v: unknown) => v === null || isCount(v), 'a positive integer or null'],
+  seed: [(v: unknown) => Number.isInteger(v) && (v as number) >= 0 && (v as number) < 2 ** 32, 'an integer in [0, 2^32)'],
+  config: [(v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v), 'a stack config object'],
+} as const satisfies Record<string, readonly [(v: unknown) => boolean, string]>;
+
+/** The kind of every field: a field added to TrainOptions without a kind here does not compile. */
+const FIELDS: { [K in keyof TrainOptions]-?: keyof typeof KINDS } = {
+  data: 'string',
+  outdir: 'string',
+  arch: 'string',
+  config: 'config',
+  cond: 'boolean',
+  batch: 'count',
+  batchGpu: 'count',
+  microBatch: 'count',
+  lr: 'number',
+  lrRampupKimg: 'number',
+  emaKimg: 'number',
+  emaRampup: 'number|null',
+  durationKimg: 'number',
+  xflip: 'boolean',
+  seed: 'seed',
+  tickKimg: 'number',
+  snapTicks: 'count',
+  dumpTicks: 'count',
+  labelDropout: 'number',
+  resume: 'string|null',
+  transfer: 'string|null',
+  threads: 'count|null',
+  pMean: 'number',
+  pStd: 'number',
+};
+
+/**
+ * The options recorded in a run's training_options.json (`text`), every field checked. The record keeps the
+ * file's key order, so a resumed run writes the same metadata as the run it continues. Throws InputError
+ * naming `source` and the field.
+ */
+export function parseTrainOptions(text: string, source: string): TrainOptions {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`${source}: not JSON (${(e as Error).message})`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new InputError(`${source}: expected a JSON object of training options`);
+  assertTrainOptions(json, source);
+  return json;
+}
+
+function assertTrainOptions(json: object, source: string): asserts json is TrainOptions {
+  const record = json as Record<string, unknown>;
+  for (const [field, kind] of Object.entries(FIELDS)) {
+    const [accepts, expected] = KINDS[kind];
+    if (!(field in record)) throw new InputError(`${source}: "${field}" is missing; expected ${expected}`);
+    if (!accepts(record[field])) throw new InputError(`${source}: "${field}" is ${JSON.stringify(record[field])}; expected ${expected}`);
+  }
+  try {
+    validateConfig(record.config as LegoConfig, `${source}: config`);
+  } catch (e) {
+    throw new InputError((e as Error).message);
+  }
+}

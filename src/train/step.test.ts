@@ -1,10 +1,11 @@
 // Tests for the one-graph training step (step.ts): its Adam and EMA update against the authors' training
 // loop (torch.optim.Adam, EDM's EMA) recomputed here in float64 from gradients of the separate loss graph
-// (loss.ts + grad.ts, as eval/reference.ts checks them), plus buffer swapping and gradient sanitising.
+// (diffusion/loss.ts + grad.ts, as verify/reference.ts checks them), plus buffer swapping and gradient sanitising.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { legoLoss } from '../diffusion/loss.js';
 import { grad } from '../graph/grad.js';
-import { Graph, type Value } from '../graph/ops.js';
+import { Graph, numel, type Value } from '../graph/ops.js';
 import { initWeights, parameterSpecs, type Weights } from '../lego/model.js';
 import { defaultMicroBatch } from '../lego/micro-batch.js';
 import { presetConfig } from '../lego/presets.js';
@@ -12,7 +13,6 @@ import { modelParams } from '../lego/stack.js';
 import { Rng } from '../random.js';
 import { Executable } from '../runtime/executable.js';
 import { sanitizeGradient } from './adam.js';
-import { legoLoss } from './loss.js';
 import { TrainStep, type StepBatch } from './step.js';
 import { TrainState } from './state.js';
 import { twoBrickConfig } from '../../test/helpers/tiny-model.js';
@@ -56,12 +56,12 @@ function randomBatch(seed: number): StepBatch {
 }
 
 const copy = (w: Weights): Weights => new Map([...w].map(([k, v]) => [k, v.slice()]));
-const sizeOf = (name: string) => specs.find((s) => s.name === name)!.shape.reduce((a, b) => a * b, 1);
+const sizeOf = (name: string) => numel(specs.find((s) => s.name === name)!.shape);
 
 // ---------------------------------------------------------------------------------------------
 // The reference: loss and gradients from the separate loss graph, then the training loop's formulas in float64.
 
-/** legoLoss + grad as eval/reference.ts checkLoss builds them, wrt every trainable parameter. */
+/** legoLoss + grad as verify/reference.ts checkLoss builds them, wrt every trainable parameter. */
 async function compileLossGradients(): Promise<Executable> {
   const g = new Graph();
   const p = modelParams(g);

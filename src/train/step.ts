@@ -2,6 +2,7 @@
 // gradient sanitising, Adam and the EMA update. With gradient accumulation, a gradient graph runs per
 // round and an update graph once. Weights and optimiser state live in one set of flat buffers that
 // ONNX Runtime overwrites in place (train/state.ts, adam.ts `inPlaceStateUpdate`).
+import { legoLoss, type LossOptions } from '../diffusion/loss.js';
 import { grad } from '../graph/grad.js';
 import { add, concat, Graph, mul, reshape, slice, type Value } from '../graph/ops.js';
 import type { LegoConfig } from '../lego/config.js';
@@ -9,7 +10,6 @@ import { defaultMicroBatch } from '../lego/micro-batch.js';
 import { modelParams } from '../lego/stack.js';
 import { Executable, type HostTensor } from '../runtime/executable.js';
 import { inPlaceStateUpdate, type AdamHyper } from './adam.js';
-import { legoLoss, type LossOptions } from './loss.js';
 import { TrainState, type TrainStateInit } from './state.js';
 
 /** One batch of step inputs, all drawn by the caller (so the loop owns every random number). */

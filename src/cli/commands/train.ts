@@ -1,23 +1,29 @@
 // `lego train`: train a LEGO stack with the authors' recipe into an EDM-style run directory; resumable.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { readFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { InputError, UsageError } from '../../errors.js';
 import { checkDatasetForModel } from '../../data/dataset-checks.js';
-import { openDataset } from '../../data/dataset-reader.js';
-import { loadAnyCheckpoint, convertCheckpoint } from '../../io/load-any.js';
-import { isPresetName } from '../../lego/presets.js';
+import { openTrainingData } from '../../data/dataset-reader.js';
+import { removeStaleTemporaries } from '../../files/atomic-write.js';
+import type { Dataset } from '../../data/dataset.js';
+import { isLatentDataset, type LatentDataset } from '../../data/latent-dataset.js';
+import { loadAnyCheckpoint } from '../../io/load-any.js';
+import { readTrainingState } from '../../io/training-state-file.js';
 import { train, type TrainingImages, type TrainStart } from '../../train/loop.js';
 import { defaultMicroBatch } from '../../lego/micro-batch.js';
 import { TRAIN_DEFAULTS, type TrainOptions } from '../../train/options.js';
-import { decodeTrainingState } from '../../train/training-state.js';
-import { parseIntFlag, parseMicroBatch, parseNumberFlag, parseThreads, resolveArch, threadsHelp } from '../args.js';
+import {
+  describeChanges, loadRunState, newestRunState, restoreOptions, RESTORABLE_OPTIONS,
+  type DamagedState, type ExplicitOptions, type OptionChange, type RestorableOption, type ResumePoint,
+} from '../../train/resume.js';
+import {
+  appendRunLog, createRunDir, dropStatsAfter, readRunOptions, resolveTrainingStateFile, runDirOf, setAsideDamaged, writeRunOptions,
+} from '../../train/run-dir.js';
+import { checkCondForArch, parseIntFlag, parseMicroBatch, parseNumberFlag, parseThreads, resolveArch, threadsHelp } from '../args.js';
 
 interface TrainFlags {
-  data: string;
+  data?: string;
   outdir: string;
   arch: string;
   cond?: boolean;
@@ -35,73 +41,61 @@ interface TrainFlags {
   snap: string;
   dump: string;
   resume?: string;
+  resumeFallback?: boolean;
   transfer?: string;
   threads?: string;
   dryRun?: boolean;
 }
 
-/** A run directory's newest training state, or the file itself. */
-function trainingStateFile(path: string): string {
-  let isDir: boolean;
-  try {
-    isDir = statSync(path).isDirectory();
-  } catch {
-    throw new InputError(`--resume ${path}: no such file or directory`);
-  }
-  if (!isDir) return path;
-  const states = readdirSync(path).filter((f) => /^training-state-\d+\.(safetensors|pt)$/.test(f)).sort();
-  if (states.length === 0) throw new InputError(`--resume ${path}: no training-state-*.safetensors in this directory`);
-  return join(path, states[states.length - 1]);
+/**
+ * The flag of each option a resume may change (its commander attribute and its own parse; checks between
+ * flags come after). `parse` is called only when the flag has a value.
+ */
+const OPTION_FLAGS: { [K in RestorableOption]: { attr: keyof TrainFlags; parse: (flags: TrainFlags) => TrainOptions[K] } } = {
+  data: { attr: 'data', parse: (f) => f.data ?? '' },
+  cond: { attr: 'cond', parse: (f) => !!f.cond },
+  batch: { attr: 'batch', parse: (f) => parseIntFlag('--batch', f.batch, { min: 1 }) },
+  batchGpu: { attr: 'batchGpu', parse: (f) => parseIntFlag('--batch-gpu', f.batchGpu ?? '', { min: 1 }) },
+  microBatch: { attr: 'microBatch', parse: (f) => parseIntFlag('--micro-batch', f.microBatch ?? '', { min: 1 }) },
+  lr: { attr: 'lr', parse: (f) => parseNumberFlag('--lr', f.lr, { min: 0 }) },
+  lrRampupKimg: { attr: 'lrRampup', parse: (f) => parseNumberFlag('--lr-rampup', f.lrRampup, { min: 0 }) },
+  emaKimg: { attr: 'ema', parse: (f) => parseNumberFlag('--ema', f.ema, { min: 0 }) },
+  emaRampup: { attr: 'emaRampup', parse: (f) => (f.emaRampup === 'none' ? null : parseNumberFlag('--ema-rampup', f.emaRampup, { min: 0 })) },
+  durationKimg: { attr: 'duration', parse: (f) => parseNumberFlag('--duration', f.duration, { min: 0 }) },
+  xflip: { attr: 'xflip', parse: (f) => !!f.xflip },
+  seed: { attr: 'seed', parse: (f) => parseIntFlag('--seed', f.seed, { min: 0, max: 2 ** 32 - 1 }) },
+  tickKimg: { attr: 'tick', parse: (f) => parseNumberFlag('--tick', f.tick, { min: 1e-6 }) },
+  snapTicks: { attr: 'snap', parse: (f) => parseIntFlag('--snap', f.snap, { min: 1 }) },
+  dumpTicks: { attr: 'dump', parse: (f) => parseIntFlag('--dump', f.dump, { min: 1 }) },
+  threads: { attr: 'threads', parse: (f) => parseThreads(f.threads) ?? null },
+};
+
+/** What the action trains, and the run directory it continues in place (null: a new one is created). */
+interface Plan {
+  options: TrainOptions;
+  data: Dataset | LatentDataset;
+  start: TrainStart;
+  inPlace: InPlace | null;
 }
 
-/** Our training-state file, or the authors' training-state-*.pt (converted through a temporary file). */
-async function readTrainingState(file: string) {
-  if (!file.endsWith('.pt') && !file.endsWith('.pkl')) return decodeTrainingState(new Uint8Array(await readFile(file)), file);
-  const dir = mkdtempSync(join(tmpdir(), 'lego-resume-'));
-  try {
-    const converted = join(dir, 'training-state.safetensors');
-    await convertCheckpoint(file, converted);
-    return decodeTrainingState(new Uint8Array(await readFile(converted)), file);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** outdir/NNNNN-<desc>, NNNNN one past the highest run id there. */
-function newRunDir(outdir: string, desc: string): string {
-  mkdirSync(outdir, { recursive: true });
-  const ids = readdirSync(outdir).map((f) => /^(\d{5})-/.exec(f)).filter((m) => m !== null).map((m) => Number(m[1]));
-  const dir = join(outdir, `${String(ids.length ? Math.max(...ids) + 1 : 0).padStart(5, '0')}-${desc}`);
-  mkdirSync(dir);
-  return dir;
-}
-
-/** The `<arch>` part of a run directory's name: a preset's name or a stack file's base name. */
-function archLabel(arch: string): string {
-  return isPresetName(arch) ? arch : basename(arch, '.json');
-}
-
-/** The --arch of the run a state file continues (its training_options.json), else "resumed". */
-function resumedArch(stateFile: string): string {
-  try {
-    const options = JSON.parse(readFileSync(join(dirname(stateFile), 'training_options.json'), 'utf8')) as { arch?: unknown };
-    if (typeof options.arch === 'string') return options.arch;
-  } catch {
-    // No options beside the state (a copied file, the authors' .pt): fall through.
-  }
-  return 'resumed';
+/** A run resumed in its own directory: the state it continues from, states skipped as damaged, changed options. */
+interface InPlace {
+  runDir: string;
+  point: ResumePoint;
+  damaged: DamagedState[];
+  changes: OptionChange[];
 }
 
 export function trainCommand(): Command {
   return new Command('train')
     .description('Train a LEGO diffusion model (EDM loss on every brick, Adam, EMA) into a resumable run directory')
-    .requiredOption('--data <zip|dir>', 'dataset made by lego dataset (ZIP or folder of PNGs + dataset.json)')
+    .option('--data <zip|dir>', 'dataset made by lego dataset (ZIP or folder of PNGs + dataset.json); required unless --resume names a run directory, whose recorded data is the default')
     .option('--outdir <dir>', 'where run directories are created', 'training-runs')
     .option('--arch <name|file.json>', 'preset (e.g. lego_S_PG_64; its image size and channels follow the data) or stack config JSON', 'lego_S_PG_64')
     .option('--cond', 'class-conditional on the dataset labels (10% dropped to the null label)')
     .option('--batch <n>', 'images per optimiser step', '512')
     .option('--batch-gpu <n>', 'images per graph run; the rest accumulates over rounds (default: --batch)')
-    .option('--micro-batch <n>', 'images per micro-batch inside a graph run: the same gradient up to float rounding, less memory (default: --batch-gpu, halved while its largest activation exceeds 32 MiB; keep it when resuming for bit-exact results)')
+    .option('--micro-batch <n>', 'images per micro-batch inside a graph run: the same gradient up to float rounding, less memory (default: --batch-gpu, halved while its largest activation exceeds 32 MiB)')
     .option('--lr <lr>', 'learning rate', String(TRAIN_DEFAULTS.lr))
     .option('--lr-rampup <kimg>', 'learning-rate ramp-up length', String(TRAIN_DEFAULTS.lrRampupKimg))
     .option('--ema <kimg>', 'EMA half-life', String(TRAIN_DEFAULTS.emaKimg))
@@ -112,7 +106,8 @@ export function trainCommand(): Command {
     .option('--tick <kimg>', 'progress report interval', String(TRAIN_DEFAULTS.tickKimg))
     .option('--snap <ticks>', 'network snapshot interval', String(TRAIN_DEFAULTS.snapTicks))
     .option('--dump <ticks>', 'training state interval', String(TRAIN_DEFAULTS.dumpTicks))
-    .option('--resume <dir|file>', 'continue a run: its directory (newest state), a training-state file, or the authors\' training-state-*.pt')
+    .option('--resume <dir|file>', 'continue a run: its directory (newest state) or a state in it, in that directory with its recorded options; or a bare training-state file or the authors\' training-state-*.pt, into a new run directory')
+    .option('--resume-fallback', 'when the newest training state of the --resume directory does not load, set it aside as *.damaged and continue from the newest one that does')
     .option('--transfer <file>', 'start from a network snapshot\'s weights (ours or the authors\' .pkl) with a fresh optimiser')
     .option('--threads <n>', threadsHelp)
     .option('--dry-run', 'print the options and exit')
@@ -121,100 +116,210 @@ A run directory NNNNN-<data>-<arch>-batch<B> gets training_options.json, log.txt
 network-snapshot-KKKKKK.safetensors (EMA weights, self-describing) and training-state-KKKKKK.safetensors
 (everything needed to continue bit for bit). Ctrl-C finishes the step, writes a state and exits 0.
 
+--resume RUN_DIR continues in RUN_DIR, bit for bit, with every option in its training_options.json (--threads
+too). A flag given again changes its option (--duration to train longer, --data for a moved dataset): log.txt
+says what changed, and whether training stays bit-exact. The stack (--arch) and the directory cannot change.
+
 Examples:
   lego train --data mnist32.zip --arch lego_S_PG_64 --cond --batch 64 --duration 200 --tick 4
   lego train --data mnist32.zip --arch my-stack.json --batch 32 --lr 2e-4 --lr-rampup 10 --duration 100
-  lego train --data mnist32.zip --resume training-runs/00003-mnist32-lego_S_PG_64-batch64`)
-    .action(async (flags: TrainFlags) => {
-      const batch = parseIntFlag('--batch', flags.batch, { min: 1 });
-      const batchGpu = flags.batchGpu === undefined ? batch : parseIntFlag('--batch-gpu', flags.batchGpu, { min: 1, max: batch });
-      if (batch % batchGpu !== 0) throw new UsageError(`--batch-gpu: ${batchGpu} does not divide --batch ${batch}`);
-      const microFlag = parseMicroBatch(flags.microBatch, batchGpu, `the ${batchGpu} images of a graph run`);
-      const data = openDataset(flags.data);
-      const start: TrainStart = {};
-      let config;
-      const stateFile = flags.resume ? trainingStateFile(flags.resume) : null;
-      if (stateFile) {
-        start.resume = await readTrainingState(stateFile);
-        config = start.resume.config;
-      } else {
-        config = resolveArch(flags.arch, { imgResolution: data.resolution, imgChannels: data.channels, labelDim: flags.cond ? data.labelDim : 0 });
-      }
-      if (flags.transfer) {
-        const net = await loadAnyCheckpoint(flags.transfer);
-        if (JSON.stringify(net.config) !== JSON.stringify(config)) throw new InputError(`${flags.transfer}: its stack differs from --arch ${flags.arch}`);
-        start.transferWeights = net.weights;
-      }
-      const microBatch = microFlag ?? defaultMicroBatch(config, batchGpu);
-      // A resumed conditional model keeps training on labels.
-      const cond = !!flags.cond || (!!start.resume && config.labelDim > 0);
-      checkDatasetForModel(data, config, { cond });
-      const options: TrainOptions = {
-        data: flags.data,
-        outdir: flags.outdir,
-        // A resumed run keeps the stack (and name) of the run it continues, whatever --arch says.
-        arch: stateFile ? resumedArch(stateFile) : flags.arch,
-        config,
-        cond,
-        batch,
-        batchGpu,
-        microBatch,
-        lr: parseNumberFlag('--lr', flags.lr, { min: 0 }),
-        lrRampupKimg: parseNumberFlag('--lr-rampup', flags.lrRampup, { min: 0 }),
-        emaKimg: parseNumberFlag('--ema', flags.ema, { min: 0 }),
-        emaRampup: flags.emaRampup === 'none' ? null : parseNumberFlag('--ema-rampup', flags.emaRampup, { min: 0 }),
-        durationKimg: parseNumberFlag('--duration', flags.duration, { min: 0 }),
-        xflip: !!flags.xflip,
-        seed: parseIntFlag('--seed', flags.seed, { min: 0, max: 2 ** 32 - 1 }),
-        tickKimg: parseNumberFlag('--tick', flags.tick, { min: 1e-6 }),
-        snapTicks: parseIntFlag('--snap', flags.snap, { min: 1 }),
-        dumpTicks: parseIntFlag('--dump', flags.dump, { min: 1 }),
-        labelDropout: TRAIN_DEFAULTS.labelDropout,
-        resume: flags.resume ?? null,
-        transfer: flags.transfer ?? null,
-        threads: parseThreads(flags.threads) ?? null,
-        pMean: TRAIN_DEFAULTS.pMean,
-        pStd: TRAIN_DEFAULTS.pStd,
-      };
+  lego train --resume training-runs/00003-mnist32-lego_S_PG_64-batch64`)
+    .action(async (flags: TrainFlags, command: Command) => {
+      const given = (attr: keyof TrainFlags) => command.getOptionValueSource(attr) === 'cli';
+      const runDir = flags.resume === undefined ? null : runDirOf(flags.resume);
+      const plan = runDir === null ? await planNewRun(flags) : await planResume(flags, given, runDir);
+      const { options, data, start, inPlace } = plan;
       if (flags.dryRun) {
+        if (inPlace && inPlace.changes.length > 0) process.stderr.write(`${describeChanges(inPlace.changes)}\n`);
         console.log(JSON.stringify(options, null, 2));
         return;
       }
-      const archName = archLabel(options.arch);
-      const runDir = newRunDir(flags.outdir, `${basename(flags.data).replace(/\.zip$/, '')}-${archName}-batch${batch}`);
-      writeFileSync(join(runDir, 'training_options.json'), `${JSON.stringify(options, null, 2)}\n`);
-      const images: TrainingImages = {
-        count: data.count,
-        resolution: data.resolution,
-        channels: data.channels,
-        labelDim: data.labelDim,
-        image: (i) => data.getImage(i),
-        label: (i) => (data.labels ? data.labels[i] : null),
-      };
-      let stop = false;
-      const onSignal = () => {
-        if (stop) return;
-        stop = true;
-        process.stderr.write('\nstopping after this step; writing a training state...\n');
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-      const bar = process.stderr.isTTY
-        ? new SingleBar({ format: 'train [{bar}] {value}/{total} kimg | loss {loss} | {speed} s/kimg | ETA {eta_formatted}' })
-        : null;
-      bar?.start(options.durationKimg, (start.resume?.progress?.nimg ?? 0) / 1000, { loss: '-', speed: '-' });
-      console.log(`run directory: ${runDir}`);
-      try {
-        await train(options, images, runDir, start, {
-          log: (line) => (bar ? bar.updateETA() : console.log(line)),
-          onStep: ({ nimg, loss, secPerKimg }) => bar?.update(nimg / 1000, { loss: (loss / (config.imgChannels * config.imgResolution ** 2)).toFixed(4), speed: secPerKimg.toFixed(1) }),
-          stopRequested: () => stop,
-        });
-      } finally {
-        bar?.stop();
-        data.close();
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
+      if (inPlace) await continueInPlace(inPlace, options);
+      await runTraining(options, data, inPlace ? inPlace.runDir : createRunDir(options), start);
     });
+}
+
+// ---------------------------------------------------------------------------------------------
+// A new run directory: a fresh run, a transfer, or a bare training-state file
+
+async function planNewRun(flags: TrainFlags): Promise<Plan> {
+  if (flags.resumeFallback) throw new UsageError('--resume-fallback: needs --resume naming a run directory (one with training_options.json); it picks among that run\'s training states');
+  if (flags.data === undefined) throw new UsageError('--data: required, unless --resume names a run directory (which records its data)');
+  const batch = OPTION_FLAGS.batch.parse(flags);
+  const batchGpu = flags.batchGpu === undefined ? batch : parseIntFlag('--batch-gpu', flags.batchGpu, { min: 1, max: batch });
+  if (batch % batchGpu !== 0) throw new UsageError(`--batch-gpu: ${batchGpu} does not divide --batch ${batch}`);
+  const microFlag = parseMicroBatch(flags.microBatch, batchGpu, `the ${batchGpu} images of a graph run`);
+  const data = openTrainingData(flags.data);
+  const start: TrainStart = {};
+  let config;
+  const stateFile = flags.resume ? resolveTrainingStateFile(flags.resume, `--resume ${flags.resume}`) : null;
+  if (stateFile) {
+    start.resume = await readTrainingState(stateFile);
+    config = start.resume.config;
+  } else {
+    config = resolveArch(flags.arch, { imgResolution: data.resolution, imgChannels: data.channels, labelDim: flags.cond ? data.labelDim : 0 });
+    checkCondForArch(flags.arch, config, !!flags.cond);
+  }
+  if (flags.transfer) {
+    const net = await loadAnyCheckpoint(flags.transfer);
+    if (JSON.stringify(net.config) !== JSON.stringify(config)) throw new InputError(`${flags.transfer}: its stack differs from --arch ${flags.arch}`);
+    start.transferWeights = net.weights;
+  }
+  const microBatch = microFlag ?? defaultMicroBatch(config, batchGpu);
+  // A state from outside a run directory records no options: a conditional model keeps training on labels.
+  const cond = !!flags.cond || (!!start.resume && config.labelDim > 0);
+  checkDatasetForModel(data, config, { cond });
+  const options: TrainOptions = {
+    data: flags.data,
+    outdir: flags.outdir,
+    // A bare state's run is unknown: the new run is named "resumed", not after the default --arch.
+    arch: stateFile ? 'resumed' : flags.arch,
+    config,
+    cond,
+    batch,
+    batchGpu,
+    microBatch,
+    lr: OPTION_FLAGS.lr.parse(flags),
+    lrRampupKimg: OPTION_FLAGS.lrRampupKimg.parse(flags),
+    emaKimg: OPTION_FLAGS.emaKimg.parse(flags),
+    emaRampup: OPTION_FLAGS.emaRampup.parse(flags),
+    durationKimg: OPTION_FLAGS.durationKimg.parse(flags),
+    xflip: OPTION_FLAGS.xflip.parse(flags),
+    seed: OPTION_FLAGS.seed.parse(flags),
+    tickKimg: OPTION_FLAGS.tickKimg.parse(flags),
+    snapTicks: OPTION_FLAGS.snapTicks.parse(flags),
+    dumpTicks: OPTION_FLAGS.dumpTicks.parse(flags),
+    labelDropout: TRAIN_DEFAULTS.labelDropout,
+    resume: flags.resume ?? null,
+    transfer: flags.transfer ?? null,
+    threads: OPTION_FLAGS.threads.parse(flags),
+    pMean: TRAIN_DEFAULTS.pMean,
+    pStd: TRAIN_DEFAULTS.pStd,
+  };
+  return { options, data, start, inPlace: null };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resuming a run directory in place
+
+/** The options of the flags given on the command line, each parsed on its own. */
+function explicitOptions(flags: TrainFlags, given: (attr: keyof TrainFlags) => boolean): ExplicitOptions {
+  const explicit: ExplicitOptions = {};
+  for (const option of RESTORABLE_OPTIONS) {
+    const { attr, parse } = OPTION_FLAGS[option];
+    if (given(attr)) setExplicit(explicit, option, parse(flags));
+  }
+  return explicit;
+}
+
+function setExplicit<K extends keyof ExplicitOptions>(explicit: ExplicitOptions, option: K, value: ExplicitOptions[K]): void {
+  explicit[option] = value;
+}
+
+async function planResume(flags: TrainFlags, given: (attr: keyof TrainFlags) => boolean, runDir: string): Promise<Plan> {
+  const resumePath = flags.resume ?? runDir;
+  const namesDir = resolve(resumePath) === resolve(runDir);
+  if (flags.resumeFallback && !namesDir) throw new UsageError(`--resume-fallback: needs --resume naming the run directory ${runDir}, not one of its states`);
+  if (given('transfer')) throw new UsageError(`--transfer: ${runDir} continues from its training state; --transfer only starts a new run`);
+  if (given('outdir') && resolve(flags.outdir) !== resolve(dirname(runDir))) {
+    throw new UsageError(`--outdir: a resumed run continues in its own directory ${runDir}; drop --outdir`);
+  }
+  const recorded = readRunOptions(runDir);
+  const { options, changes } = restoreOptions(recorded, explicitOptions(flags, given));
+  const theRuns = (attr: keyof TrainFlags) => (given(attr) ? '' : ' (the run\'s)');
+  if (options.batch % options.batchGpu !== 0) {
+    throw new UsageError(`--batch-gpu: ${options.batchGpu}${theRuns('batchGpu')} does not divide --batch ${options.batch}`);
+  }
+  if (options.batchGpu % options.microBatch !== 0) {
+    throw new UsageError(`--micro-batch: ${options.microBatch}${theRuns('microBatch')} does not divide the ${options.batchGpu} images of a graph run`);
+  }
+  const config = options.config;
+  if (options.cond && !recorded.cond && config.labelDim === 0) throw new UsageError(`--cond: the run's stack has no class input (labelDim 0); start a new run to train on labels`);
+  const data = openRecordedDataset(options.data, given('data'));
+  if (given('arch') && flags.arch !== options.arch) {
+    const asked = resolveArch(flags.arch, { imgResolution: data.resolution, imgChannels: data.channels, labelDim: options.cond ? data.labelDim : 0 });
+    if (JSON.stringify(asked) !== JSON.stringify(config)) {
+      throw new UsageError(`--arch: ${flags.arch} is not the stack of ${runDir} (${options.arch}); a run keeps its stack: drop --arch, or start a new run with --transfer`);
+    }
+  }
+  checkDatasetForModel(data, config, { cond: options.cond });
+  const point = namesDir
+    ? await newestRunState(runDir, config, { fallback: !!flags.resumeFallback })
+    : { ...(await loadRunState(resumePath, config)), damaged: [] };
+  return { options, data, start: { resume: point.state }, inPlace: { runDir, point, damaged: point.damaged, changes } };
+}
+
+/** The run's dataset; when it is the recorded path (no --data), a failure says so. */
+function openRecordedDataset(path: string, givenAgain: boolean): Dataset | LatentDataset {
+  try {
+    return openTrainingData(path);
+  } catch (e) {
+    if (givenAgain || !(e instanceof InputError)) throw e;
+    throw new InputError(`${e.message} (the dataset recorded in training_options.json; give --data if it moved)`);
+  }
+}
+
+/**
+ * Before continuing in place: set damaged states aside, say where the run continues from and what changed
+ * (stderr and log.txt), record changed options, and drop the stats of ticks that will be reported again.
+ */
+async function continueInPlace({ runDir, point, damaged, changes }: InPlace, options: TrainOptions): Promise<void> {
+  const note = (line: string) => {
+    process.stderr.write(`${line}\n`);
+    appendRunLog(runDir, line);
+  };
+  for (const { file, problem } of damaged) note(`${problem}; set aside as ${basename(setAsideDamaged(file))}`);
+  const stale = removeStaleTemporaries(runDir);
+  if (stale.length > 0) note(`removed ${stale.length} partial file${stale.length > 1 ? 's' : ''} of an interrupted write: ${stale.join(', ')}`);
+  const progress = point.state.progress;
+  note(`resuming from ${basename(point.file)} at kimg ${((progress?.nimg ?? 0) / 1000).toFixed(3)}`);
+  if (changes.length > 0) {
+    note(describeChanges(changes));
+    await writeRunOptions(runDir, options);
+  }
+  if (progress) {
+    const dropped = await dropStatsAfter(runDir, progress.tick);
+    if (dropped > 0) note(`stats.jsonl: dropped ${dropped} line${dropped > 1 ? 's' : ''} past tick ${progress.tick}, which this run reports again`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Training with a progress bar and Ctrl-C
+
+async function runTraining(options: TrainOptions, data: Dataset | LatentDataset, runDir: string, start: TrainStart): Promise<void> {
+  const config = options.config;
+  const images: TrainingImages = {
+    count: data.count,
+    resolution: data.resolution,
+    channels: data.channels,
+    labelDim: data.labelDim,
+    latent: isLatentDataset(data),
+    image: (i) => (isLatentDataset(data) ? data.getLatents(i) : data.getImage(i)),
+    label: (i) => (data.labels ? data.labels[i] : null),
+  };
+  let stop = false;
+  const onSignal = () => {
+    if (stop) return;
+    stop = true;
+    process.stderr.write('\nstopping after this step; writing a training state...\n');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const bar = process.stderr.isTTY
+    ? new SingleBar({ format: 'train [{bar}] {value}/{total} kimg | loss {loss} | {speed} s/kimg | ETA {eta_formatted}' })
+    : null;
+  bar?.start(options.durationKimg, (start.resume?.progress?.nimg ?? 0) / 1000, { loss: '-', speed: '-' });
+  console.log(`run directory: ${runDir}`);
+  try {
+    await train(options, images, runDir, start, {
+      log: (line) => (bar ? bar.updateETA() : console.log(line)),
+      onStep: ({ nimg, loss, secPerKimg }) => bar?.update(nimg / 1000, { loss: (loss / (config.imgChannels * config.imgResolution ** 2)).toFixed(4), speed: secPerKimg.toFixed(1) }),
+      stopRequested: () => stop,
+    });
+  } finally {
+    bar?.stop();
+    data.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }

@@ -1,4 +1,4 @@
-// Training of the LeNet feature networks (lenet.ts) with this project's own engine: cross-entropy, Adam
+// Training of the LeNet feature networks (eval/lenet.ts) with this project's own engine: cross-entropy, Adam
 // and an EMA of the weights in one compiled graph per step, random shifts of up to 2 pixels as the only
 // augmentation. scripts/train-feature-net.ts runs it; docs/feature-nets.md records the shipped runs.
 import { readFileSync } from 'node:fs';
@@ -7,13 +7,13 @@ import { add, concat, Graph, log, mul, neg, reduceMean, reduceSum, reshape, soft
 import { Params } from '../nn/params.js';
 import { Rng } from '../random.js';
 import { Executable, type HostTensor } from '../runtime/executable.js';
-import { inPlaceStateUpdate, type AdamHyper } from '../train/adam.js';
-import { TrainState } from '../train/state.js';
 import { idxImages, idxLabels, parseIdx } from '../data/idx.js';
 import { knownDatasetFiles, type KnownDataset, type Split } from '../data/known-datasets.js';
 import { pad } from '../data/transforms.js';
-import { classAccuracy, lenetExtractor } from './features.js';
-import { LENET_CLASSES, LENET_RESOLUTION, lenet, lenetSpecs } from './lenet.js';
+import { classAccuracy, lenetExtractor } from '../eval/features.js';
+import { initLenet, LENET_CLASSES, LENET_RESOLUTION, lenet } from '../eval/lenet.js';
+import { inPlaceStateUpdate, type AdamHyper } from './adam.js';
+import { TrainState } from './state.js';
 
 const PIXELS = LENET_RESOLUTION * LENET_RESOLUTION;
 
@@ -63,21 +63,6 @@ function lossGraph(g: Graph, batch: number): { p: Params; loss: Value } {
   // -log p(y): the true class's softmax probability, floored so that an underflow cannot give log(0).
   const pTrue = reduceSum(mul(softmax(logits, -1), g.input('onehot', [batch, LENET_CLASSES])), [1]);
   return { p, loss: neg(reduceMean(log(add(pTrue, 1e-30)), [0])) };
-}
-
-/** Xavier-uniform weights and zero biases, as PyTorch-style initialisers of lenet.ts declare them. */
-export function initLenet(seed: number): FeatureNetWeights {
-  const rng = new Rng(seed, 0x1e7);
-  const weights: FeatureNetWeights = new Map();
-  for (const { name, shape, init } of lenetSpecs()) {
-    const n = shape.reduce((a, b) => a * b, 1);
-    if (init.kind === 'zeros') weights.set(name, new Float32Array(n));
-    else if (init.kind === 'xavier') {
-      const bound = Math.sqrt(6 / (init.fanIn + init.fanOut));
-      weights.set(name, Float32Array.from({ length: n }, () => (2 * rng.uniform() - 1) * bound));
-    } else throw new Error(`internal: initLenet: ${name} has init ${init.kind}`);
-  }
-  return weights;
 }
 
 async function compileStep(batch: number, threads: number | undefined, h: AdamHyper) {

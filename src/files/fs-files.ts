@@ -1,29 +1,82 @@
 // Node file access: the one wording for failed file operations, a random-access ByteSource over a file,
 // and a dataset folder or ZIP opened as a file table. The platform-neutral readers are in byte-source.ts
 // and zip-reader.ts.
-import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { InputError } from '../errors.js';
 import { checkRead, type ByteSource } from './byte-source.js';
 import { sortNames, type FileTable } from './file-table.js';
 import { zipFileTable } from './zip-reader.js';
 
+/** What a file operation was doing when it failed, as fileError words it. */
+export type FileAction = 'read' | 'write' | 'list' | 'create directory';
+
 /**
  * The one-line InputError for a failed file operation, `<path>: cannot <action>: <reason>`, for example
  * `data.zip: cannot read: no such file or directory`. Unknown codes give the system's message.
  */
-export function fileError(path: string, action: 'read' | 'write' | 'list', e: unknown): InputError {
-  const code = (e as NodeJS.ErrnoException).code;
-  const reasons: Record<string, string> = {
-    ENOENT: action === 'write' ? `directory ${dirname(path)} does not exist` : 'no such file or directory',
-    EACCES: 'permission denied',
-    EPERM: 'permission denied',
-    EISDIR: 'is a directory',
-    ENOTDIR: action === 'list' ? 'not a directory' : 'a parent of this path is not a directory',
-    ENOSPC: 'no space left on device',
-    EROFS: 'read-only file system',
-  };
-  return new InputError(`${path}: cannot ${action}: ${(code && reasons[code]) ?? (e as Error).message}`);
+export function fileError(path: string, action: FileAction, e: unknown): InputError {
+  return new InputError(`${path}: cannot ${action}: ${failureReason(path, action, e)}`);
+}
+
+/** Why an operation on `path` failed, in a few words (fileError's reason). Unknown codes give the system's message. */
+export function failureReason(path: string, action: FileAction, e: unknown): string {
+  switch ((e as NodeJS.ErrnoException).code) {
+    case 'ENOENT': return action === 'write' || action === 'create directory' ? missingEntryReason(path) : 'no such file or directory';
+    case 'EACCES': return 'permission denied';
+    case 'EPERM': return 'permission denied';
+    case 'EISDIR': return 'is a directory';
+    case 'ENOTDIR': return action === 'list' ? 'not a directory' : 'a parent of this path is not a directory';
+    case 'EEXIST': return 'already exists';
+    case 'ENOSPC': return 'no space left on device';
+    case 'EDQUOT': return 'disk quota exceeded';
+    case 'EROFS': return 'read-only file system';
+    case 'ELOOP': return 'too many levels of symbolic links';
+    case 'ENAMETOOLONG': return 'name too long';
+    default: return (e as Error).message;
+  }
+}
+
+/**
+ * Why creating `path` failed with ENOENT: its directory is missing, or is a dangling symbolic link, or exists
+ * and still refuses new entries, as /proc and /sys do.
+ */
+function missingEntryReason(path: string): string {
+  const dir = dirname(path);
+  try {
+    if (statSync(dir, { throwIfNoEntry: false })?.isDirectory()) return `${dir} does not accept new entries (a read-only or special file system)`;
+    if (lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink()) return `${dir} is a symbolic link to ${readlinkSync(dir)}, which does not exist`;
+  } catch {
+    // A parent that cannot be looked at is reported as missing, the likelier cause.
+  }
+  return `directory ${dir} does not exist`;
+}
+
+/** Errno codes of failures that concern the user's files and disks rather than this program. */
+const FILE_SYSTEM_CODES = new Set(['ENOENT', 'EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'ENOTDIR', 'EISDIR', 'EEXIST', 'ELOOP', 'ENAMETOOLONG']);
+
+/**
+ * A raw Node file-system error that reached the top without being named by its caller, as fileError's one
+ * line (the action guessed from the system call); null for any other error.
+ */
+export function escapedFileError(e: unknown): InputError | null {
+  if (!(e instanceof Error)) return null;
+  const { code, path, syscall } = e as NodeJS.ErrnoException;
+  if (code === undefined || !FILE_SYSTEM_CODES.has(code)) return null;
+  return fileError(path ?? syscall ?? 'file', actionOf(syscall, code), e);
+}
+
+/** System calls that read or look (an `open` among them, which may also have been for writing). */
+const LOOKING_CALLS = new Set(['open', 'stat', 'lstat', 'read', 'access', 'readlink', 'realpath']);
+
+/** Codes only a write can fail with. */
+const WRITING_CODES = new Set(['EROFS', 'ENOSPC', 'EDQUOT', 'EEXIST']);
+
+/** The action a failed system call was part of, for escapedFileError. */
+function actionOf(syscall: string | undefined, code: string): FileAction {
+  if (syscall === 'mkdir') return 'create directory';
+  if (syscall === 'scandir' || syscall === 'opendir') return 'list';
+  return WRITING_CODES.has(code) || (syscall !== undefined && !LOOKING_CALLS.has(syscall)) ? 'write' : 'read';
 }
 
 /** An open file as a ByteSource; call `close()` when done. */

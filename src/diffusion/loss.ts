@@ -16,13 +16,19 @@ export interface LossInputs {
   labels: Value | null;
 }
 
+/** EDM's noise level distribution for training: ln(sigma) ~ N(pMean, pStd). */
+export const LOSS_DEFAULTS = { pMean: -1.2, pStd: 1.2 } as const;
+
 export interface LossOptions {
+  /** Mean of ln(sigma) (default `LOSS_DEFAULTS.pMean`). */
   pMean?: number;
+  /** Standard deviation of ln(sigma) (default `LOSS_DEFAULTS.pStd`). */
   pStd?: number;
 }
 
 /** Per-pixel loss (B, C, H, W) and the scalar loss sum(per-pixel)/B. */
-export function legoLoss(p: Params, cfg: LegoConfig, inputs: LossInputs, { pMean = -1.2, pStd = 1.2 }: LossOptions = {}) {
+export function legoLoss(p: Params, cfg: LegoConfig, inputs: LossInputs, options: LossOptions = {}) {
+  const { pMean = LOSS_DEFAULTS.pMean, pStd = LOSS_DEFAULTS.pStd } = options;
   const { images, rndNormal, noise, labels } = inputs;
   const [b] = images.shape;
   const sd = cfg.sigmaData;

@@ -1,38 +1,25 @@
 // Parity with the authors' PyTorch code: recompute every output of a reference file (forward per
 // stage, guidance, larger canvases, loss and gradients, sampler trajectories) and compare.
-// Files follow ../shared/golden: weights.*, input.*, output.*, grad.* and a __metadata__ map.
+// Files follow test/reference (cases made by the authors' code): weights.*, input.*, output.*, grad.* and a __metadata__ map;
+// VAE files (metadata kind = vae) go to vae-reference.ts.
 import { InputError } from '../errors.js';
 import { grad } from '../graph/grad.js';
 import { Graph, type Value } from '../graph/ops.js';
 import { toFloat32, toFloat64, type StoredTensor } from '../io/safetensors.js';
-import { validateConfig, type LegoConfig } from '../lego/config.js';
+import type { LegoConfig } from '../lego/config.js';
 import { parameterSpecs, type Weights } from '../lego/model.js';
 import { LegoRunner } from '../lego/runner.js';
 import { legoForward, modelParams } from '../lego/stack.js';
+import { guidedDenoise } from '../diffusion/guidance.js';
+import { legoLoss } from '../diffusion/loss.js';
 import { edmSample } from '../diffusion/sampler.js';
 import { edmSigmas } from '../diffusion/schedule.js';
 import { Executable } from '../runtime/executable.js';
-import { legoLoss } from '../train/loss.js';
+import { referenceConfig, type ReferenceFile } from './reference-config.js';
+import { isReduction, judge, type CheckKind, type ReferenceCheck } from './tolerance.js';
+import { verifyVaeReference } from './vae-reference.js';
 
-export type CheckKind = 'forward' | 'gradient' | 'sampler';
-
-/** One recomputed output: its error and the tolerance it is held to. */
-export interface ReferenceCheck {
-  name: string;
-  kind: CheckKind;
-  /** Max absolute error; for gradients divided by the reference's max magnitude. */
-  error: number;
-  tolerance: number;
-  ok: boolean;
-}
-
-/** Tolerances of DESIGN.md "Contracts": forward absolute, gradients relative to max |ref|, sampler absolute. */
-export const TOLERANCE: Record<CheckKind, number> = { forward: 1e-4, gradient: 1e-3, sampler: 1e-3 };
-
-export interface ReferenceFile {
-  metadata: Record<string, string>;
-  tensors: Map<string, StoredTensor>;
-}
+export type { ReferenceCheck, ReferenceFile };
 
 interface Ctx {
   file: ReferenceFile;
@@ -44,40 +31,9 @@ interface Ctx {
   handled: Set<string>;
 }
 
-/** The stack config a reference file describes. */
-export function referenceConfig(metadata: Record<string, string>, source: string): LegoConfig {
-  const need = (key: string) => {
-    const v = metadata[key];
-    if (v === undefined) throw new InputError(`${source}: metadata has no "${key}"; not a LEGO reference file`);
-    return v;
-  };
-  let bricks: { resolution: number; hidden_size: number; patch_size: number; num_heads: number; depth: number }[];
-  try {
-    bricks = JSON.parse(need('bricks'));
-  } catch {
-    throw new InputError(`${source}: metadata "bricks" is not JSON`);
-  }
-  if (!Array.isArray(bricks) || bricks.length === 0) throw new InputError(`${source}: metadata "bricks" is not a non-empty list`);
-  const hidden = new Set(bricks.map((b) => b.hidden_size));
-  if (hidden.size !== 1) throw new InputError(`${source}: bricks have hidden sizes ${[...hidden].join(', ')}; a LEGO stack has one`);
-  const cfg: LegoConfig = {
-    imgResolution: Number(need('img_resolution')),
-    imgChannels: Number(need('img_channels')),
-    labelDim: Number(need('label_dim')),
-    hiddenSize: bricks[0].hidden_size,
-    mlpRatio: Number(metadata.mlp_ratio ?? 4),
-    sigmaData: Number(metadata.sigma_data ?? 0.5),
-    bricks: bricks.map((b) => ({ resolution: b.resolution, patchSize: b.patch_size, heads: b.num_heads, depth: b.depth })),
-  };
-  try {
-    return validateConfig(cfg, `${source}: metadata`);
-  } catch (e) {
-    throw new InputError((e as Error).message);
-  }
-}
-
 /** Recompute and compare every output of a reference file. Throws InputError on anything it cannot interpret. */
 export async function verifyReference(file: ReferenceFile, source: string, options: { threads?: number } = {}): Promise<ReferenceCheck[]> {
+  if (file.metadata.kind === 'vae') return verifyVaeReference(file, source, options);
   const cfg = referenceConfig(file.metadata, source);
   const weights: Weights = new Map();
   const specs = parameterSpecs(cfg);
@@ -116,20 +72,14 @@ function meta(ctx: Ctx, key: string): string {
   return v;
 }
 
+/** Judge one output: scalar reductions (a single value, or a sum or mean by the notes) relative to their size. */
 function compare(ctx: Ctx, name: string, kind: CheckKind, actual: ArrayLike<number>, expectedTensor: StoredTensor): void {
   const expected = toFloat64(expectedTensor, name);
   if (expected.length !== actual.length) {
     throw new InputError(`${ctx.source}: ${name} has ${expected.length} values, recomputed ${actual.length}`);
   }
-  let maxErr = 0;
-  let maxRef = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const err = Math.abs(actual[i] - expected[i]);
-    maxErr = Number.isNaN(err) ? Infinity : Math.max(maxErr, err);
-    maxRef = Math.max(maxRef, Math.abs(expected[i]));
-  }
-  const error = kind === 'gradient' ? maxErr / Math.max(maxRef, 1e-30) : maxErr;
-  ctx.checks.push({ name, kind, error, tolerance: TOLERANCE[kind], ok: error <= TOLERANCE[kind] });
+  const reduction = isReduction(name, expectedTensor.shape, ctx.file.metadata.notes);
+  ctx.checks.push(judge(name, kind, actual, expected, { reduction }));
 }
 
 function labelsOf(ctx: Ctx, b: number): Float32Array | null {
@@ -179,7 +129,7 @@ async function checkForward(ctx: Ctx, xName: string, sigmaName: string, suffix: 
   if (file.tensors.has(`output.D_cfg${suffix}`)) {
     const name = `output.D_cfg${suffix}`;
     const cfgScale = Number(meta(ctx, 'cfg_scale'));
-    compare(ctx, name, 'forward', await runner.denoise(x, shape, sigma, { labels, cfgScale }), tensor(ctx, name));
+    compare(ctx, name, 'forward', await guidedDenoise(runner, x, shape, sigma, { labels, cfgScale }), tensor(ctx, name));
   }
   await runner.release();
 }
@@ -242,7 +192,7 @@ async function checkSampler(ctx: Ctx): Promise<void> {
   const cfgScale = file.metadata.cfg_scale !== undefined ? Number(file.metadata.cfg_scale) : 1;
   const runner = new LegoRunner(cfg, ctx.weights, { threads: ctx.threads });
   const denoise = (x: Float32Array, sigma: number, stopAfter: number | undefined, scale: number) =>
-    runner.denoise(x, latentsT.shape, new Array<number>(b).fill(sigma), { labels, stopAfter, cfgScale: scale });
+    guidedDenoise(runner, x, latentsT.shape, new Array<number>(b).fill(sigma), { labels, stopAfter, cfgScale: scale });
   if (file.tensors.has('output.t_steps')) compare(ctx, 'output.t_steps', 'sampler', edmSigmas(steps, schedule), tensor(ctx, 'output.t_steps'));
   if (file.tensors.has('output.x_full')) {
     const x = await edmSample((x, s, { stopAfter }) => denoise(x, s, stopAfter, cfgScale), latents, { ...schedule, steps });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../errors.js';
 import { ByteRange, memorySource } from './byte-source.js';
-import { fileError, folderFileTable, openFileSource, openFileTable } from './fs-files.js';
+import { escapedFileError, fileError, folderFileTable, openFileSource, openFileTable } from './fs-files.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lego-files-'));
 
@@ -49,6 +49,23 @@ describe('fileError', () => {
     expect(fileError('a.zip', 'read', err('EACCES')).message).toBe('a.zip: cannot read: permission denied');
     expect(fileError('a.zip', 'read', err('EWHATEVER')).message).toBe('a.zip: cannot read: EWHATEVER: raw');
     expect(fileError('a.zip', 'read', err('ENOENT'))).toBeInstanceOf(InputError);
+  });
+
+  it('a write refused where the directory exists (/proc) gives the real reason, not "does not exist"', () => {
+    const enoent = Object.assign(new Error('ENOENT: raw'), { code: 'ENOENT' });
+    expect(fileError(join(tmp, 'x.png'), 'write', enoent).message).toBe(`${join(tmp, 'x.png')}: cannot write: ${tmp} does not accept new entries (a read-only or special file system)`);
+    expect(fileError(join(tmp, 'no', 'x.png'), 'write', enoent).message).toBe(`${join(tmp, 'no', 'x.png')}: cannot write: directory ${join(tmp, 'no')} does not exist`);
+  });
+
+  it('escapedFileError words raw file-system errors in one line and leaves other errors alone', () => {
+    const raw = Object.assign(new Error('EROFS: read-only file system, open \'/ro/x\''), { code: 'EROFS', syscall: 'open', path: '/ro/x' });
+    expect(escapedFileError(raw)?.message).toBe('/ro/x: cannot write: read-only file system');
+    const missing = Object.assign(new Error('ENOENT'), { code: 'ENOENT', syscall: 'open', path: '/no/x' });
+    expect(escapedFileError(missing)?.message).toBe('/no/x: cannot read: no such file or directory');
+    const mkdir = Object.assign(new Error('EACCES'), { code: 'EACCES', syscall: 'mkdir', path: '/root/out' });
+    expect(escapedFileError(mkdir)?.message).toBe('/root/out: cannot create directory: permission denied');
+    expect(escapedFileError(new Error('plain'))).toBeNull();
+    expect(escapedFileError(Object.assign(new Error('socket'), { code: 'ECONNRESET' }))).toBeNull();
   });
 });
 

@@ -2,6 +2,7 @@
 // samples), as np.savez writes it and as the ADM evaluation suite reads it (`np.load(path)['arr_0']`,
 // uint8 of shape (N, H, W, C); guided-diffusion's sampler stores the classes as int64 arr_1).
 import { zipSync } from 'fflate';
+import { encodeNpy } from './npy.js';
 
 /** A .npy file (format 1.0) of uint8 data with the given C-order shape. */
 export function encodeNpyUint8(data: Uint8Array, shape: readonly number[]): Uint8Array {
@@ -13,21 +14,6 @@ export function encodeNpyInt64(values: ArrayLike<number>): Uint8Array {
   const data = new BigInt64Array(values.length);
   for (let i = 0; i < values.length; i++) data[i] = BigInt(values[i]);
   return encodeNpy('<i8', new Uint8Array(data.buffer), values.length, [values.length]);
-}
-
-function encodeNpy(descr: string, data: Uint8Array, count: number, shape: readonly number[]): Uint8Array {
-  if (count !== shape.reduce((a, b) => a * b, 1)) throw new Error(`internal: npy: ${count} values for shape (${shape})`);
-  const dims = shape.length === 1 ? `${shape[0]},` : shape.join(', ');
-  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${dims}), }`;
-  // Magic (6) + version (2) + length (2) + header + '\n', padded with spaces to a multiple of 64.
-  const total = Math.ceil((10 + header.length + 1) / 64) * 64;
-  header = header.padEnd(total - 10 - 1, ' ') + '\n';
-  const out = new Uint8Array(total + data.length);
-  out.set([0x93, ...new TextEncoder().encode('NUMPY'), 1, 0]);
-  new DataView(out.buffer).setUint16(8, header.length, true);
-  out.set(new TextEncoder().encode(header), 10);
-  out.set(data, total);
-  return out;
 }
 
 /** An .npz with the images as arr_0 and, when given, their classes as arr_1 (int64). */
