@@ -81,16 +81,12 @@ Examples:
       if (flags.vae !== undefined) return makeLatentDataset(flags, flags.vae, options);
       const start = performance.now();
       checkDestination(flags.dest, options.force);
-      const source = openImageSource(flags.source, { ...(flags.labels ? { labels: flags.labels } : {}), ...(flags.split ? { split: flags.split } : {}) });
-      process.stderr.write(`reading ${source.description}\n`);
-      const progress = progressBar('images', Math.min(source.count, options.maxImages ?? Infinity));
-      const skips: string[] = [];
+      const { source, hooks, done } = readSource(flags, options);
       let summary;
       try {
-        summary = writeDataset(source, flags.dest, options, { onProgress: (done) => progress.update(done), onSkip: (msg) => skips.push(msg) });
+        summary = writeDataset(source, flags.dest, options, hooks);
       } finally {
-        progress.stop();
-        for (const msg of skips) process.stderr.write(`lego: ${msg}\n`);
+        done();
       }
       const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
       const classes = summary.labelDim > 0 ? count(summary.labelDim, 'class', 'classes') : 'unlabelled';
@@ -98,6 +94,23 @@ Examples:
       console.log(`wrote ${summary.dest}: ${count(summary.images, 'image', 'images')} ${summary.resolution}x${summary.resolution}x${summary.channels}, ${classes}, ` +
         `${summary.skipped} skipped; ${(summary.bytes / 1e6).toFixed(1)} MB in ${seconds.toFixed(1)} s`);
     });
+}
+
+/**
+ * The flags' image source, announced on stderr, with writer hooks that draw a progress bar and collect
+ * skipped images; `done()` stops the bar and prints the skips.
+ */
+function readSource(flags: DatasetFlags, options: ReturnType<typeof parseDatasetFlags>) {
+  const source = openImageSource(flags.source, { ...(flags.labels ? { labels: flags.labels } : {}), ...(flags.split ? { split: flags.split } : {}) });
+  process.stderr.write(`reading ${source.description}\n`);
+  const progress = progressBar('images', Math.min(source.count, options.maxImages ?? Infinity));
+  const skips: string[] = [];
+  const hooks = { onProgress: (done: number) => progress.update(done), onSkip: (msg: string) => skips.push(msg) };
+  const done = () => {
+    progress.stop();
+    for (const msg of skips) process.stderr.write(`lego: ${msg}\n`);
+  };
+  return { source, hooks, done };
 }
 
 /** `lego dataset --vae`: the images encoded into a latent dataset. */
@@ -110,17 +123,13 @@ async function makeLatentDataset(flags: DatasetFlags, vaePath: string, options: 
   if (options.resolution !== undefined && options.resolution % f !== 0) {
     throw new UsageError(`--resolution: the VAE's latents are 1/${f} of the image size; give a multiple of ${f}, got ${options.resolution}`);
   }
-  const source = openImageSource(flags.source, { ...(flags.labels ? { labels: flags.labels } : {}), ...(flags.split ? { split: flags.split } : {}) });
-  process.stderr.write(`reading ${source.description}\n`);
-  const progress = progressBar('images', Math.min(source.count, options.maxImages ?? Infinity));
-  const skips: string[] = [];
+  const { source, hooks, done } = readSource(flags, options);
   let summary;
   try {
-    summary = await writeLatentDataset(source, flags.dest, vae, { ...options, seed }, { onProgress: (done) => progress.update(done), onSkip: (msg) => skips.push(msg) });
+    summary = await writeLatentDataset(source, flags.dest, vae, { ...options, seed }, hooks);
   } finally {
-    progress.stop();
+    done();
     await vae.release();
-    for (const msg of skips) process.stderr.write(`lego: ${msg}\n`);
   }
   const r = summary.latentResolution;
   const classes = summary.labelDim > 0 ? `${summary.labelDim} class${summary.labelDim === 1 ? '' : 'es'}` : 'unlabelled';
