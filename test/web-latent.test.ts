@@ -2,17 +2,16 @@
 // and the final image, and the page draws what `lego generate --vae` writes. Needs /usr/bin/chromium, as
 // web.test.ts; LEGO_SKIP_BROWSER_TESTS=1 skips.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePng } from '../src/data/png.js';
+import { launchChromium } from './helpers/chromium.js';
 import { legoBin, runLego } from './helpers/lego-cli.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const skip = process.env.LEGO_SKIP_BROWSER_TESTS === '1';
 const fixtures = fileURLToPath(new URL('./fixtures/latent/', import.meta.url));
 const snapshot = join(fixtures, 'latent-snapshot-000010.pkl');
@@ -38,13 +37,9 @@ describe.skipIf(skip)('the web app with a latent model', () => {
   let dir: string;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) or set LEGO_SKIP_BROWSER_TESTS=1`);
     dir = await mkdtemp(join(tmpdir(), 'lego-web-latent-'));
     served = await serve(['--network', snapshot, '--vae', vae]);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {

@@ -1,17 +1,16 @@
 // The web app end to end: `lego serve`, Debian's chromium driven by playwright-core, the page generating
 // what the CLI generates. Needs /usr/bin/chromium (.ci/run installs it); LEGO_SKIP_BROWSER_TESTS=1 skips.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePng } from '../src/data/png.js';
 import { DEFAULT_MODEL } from '../src/cli/network.js';
+import { launchChromium } from './helpers/chromium.js';
 import { legoBin, runLego } from './helpers/lego-cli.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const skip = process.env.LEGO_SKIP_BROWSER_TESTS === '1';
 
 describe.skipIf(skip)('the web app in a browser', () => {
@@ -21,7 +20,6 @@ describe.skipIf(skip)('the web app in a browser', () => {
   let dir: string;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) or set LEGO_SKIP_BROWSER_TESTS=1`);
     dir = await mkdtemp(join(tmpdir(), 'lego-web-'));
     server = spawn(process.execPath, [legoBin, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     url = await new Promise<string>((ok, fail) => {
@@ -33,10 +31,7 @@ describe.skipIf(skip)('the web app in a browser', () => {
       });
       server.once('exit', (code) => fail(new Error(`lego serve exited with ${code}`)));
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
@@ -159,11 +154,8 @@ describe.skipIf(skip)('the web app in a browser', () => {
   const GPU_READY_MS = 180_000;
   const GPU_RUN_MS = 360_000;
   it('runs on WebGPU (SwiftShader, the software adapter) and matches the CLI', async (ctx) => {
-    const gpuBrowser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--no-first-run', '--disable-background-networking',
-        '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan', '--use-angle=swiftshader'],
-    });
+    const gpuBrowser = await launchChromium(
+      ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan', '--use-angle=swiftshader'], { gpu: true });
     const skipBecause = (reason: string): never => {
       console.warn(`WebGPU browser test skipped: ${reason}`);
       return ctx.skip(reason);

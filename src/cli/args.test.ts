@@ -1,6 +1,6 @@
 // Flag parsers and checks between flags (args.ts): nonsense is refused with a UsageError naming the flag.
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../errors.js';
+import { usageError } from '../../test/helpers/input-error.js';
 import type { LegoConfig } from '../lego/config.js';
 import { checkCondForArch, checkGuidance, parseSeeds, parseSigmaRange } from './args.js';
 
@@ -8,17 +8,6 @@ const stack = (labelDim: number): LegoConfig => ({
   imgResolution: 8, imgChannels: 1, labelDim, hiddenSize: 16, mlpRatio: 4, sigmaData: 0.5,
   bricks: [{ resolution: 8, patchSize: 4, heads: 2, depth: 1 }],
 });
-
-function usageError(run: () => unknown, ...fragments: string[]): void {
-  let error: unknown;
-  try {
-    run();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(UsageError);
-  for (const fragment of fragments) expect((error as Error).message).toContain(fragment);
-}
 
 describe('parseSeeds', () => {
   it('reads numbers and ranges in the order given', () => {

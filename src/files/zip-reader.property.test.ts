@@ -7,17 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { mutatedFrom, parseWithin, runs } from '../../test/helpers/parse-property.js';
 import { memorySource } from './byte-source.js';
 import { readZipDirectory, readZipEntry, zipFileTable } from './zip-reader.js';
-import { ZipWriter } from './zip-writer.js';
-
-function zipOf(files: [string, Uint8Array][]): Uint8Array {
-  const chunks: Uint8Array[] = [];
-  const zip = new ZipWriter((c) => chunks.push(c.slice()));
-  for (const [name, data] of files) zip.add(name, data);
-  zip.finish();
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  chunks.reduce((at, c) => (out.set(c, at), at + c.length), 0);
-  return out;
-}
+import { zipOf } from '../../test/helpers/zip.js';
 
 /** Entry names as archives hold them: '/' separated, no empty parts (fflate would make folders of them). */
 const entryName = fc.array(fc.string({ unit: 'binary', minLength: 1, maxLength: 6 }).filter((p) => !p.includes('/')), { minLength: 1, maxLength: 3 }).map((parts) => parts.join('/'));

@@ -6,16 +6,7 @@ import { memorySource } from './byte-source.js';
 import { crc32 } from './crc32.js';
 import { isZip, readZipDirectory, readZipEntry, zipEntryRange, zipFileTable } from './zip-reader.js';
 import { ZipWriter } from './zip-writer.js';
-
-function zipOf(files: [string, Uint8Array][]): Uint8Array {
-  const chunks: Uint8Array[] = [];
-  const zip = new ZipWriter((c) => chunks.push(c.slice()));
-  for (const [name, data] of files) zip.add(name, data);
-  zip.finish();
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  chunks.reduce((at, c) => (out.set(c, at), at + c.length), 0);
-  return out;
-}
+import { zipOf } from '../../test/helpers/zip.js';
 
 const text = (s: string) => new TextEncoder().encode(s);
 
