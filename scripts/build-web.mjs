@@ -1,6 +1,7 @@
 // Build the web app into dist/web: app.js (the page) and worker.js (model + ONNX Runtime), bundled
 // for the browser, plus the static files from web/. ONNX Runtime Web itself is not bundled: `lego serve`
-// serves its files under ort/ (its threads load their script by URL). runtime/ort.ts becomes
+// serves its files under ort/ and runtime/ort-web.ts imports the build it needs by URL (its threads load
+// their script by URL too). runtime/ort.ts becomes
 // runtime/ort-web.ts, and any Node-only import fails the build: the core layers must stay portable.
 import { build } from 'esbuild';
 import { cp, mkdir } from 'node:fs/promises';
@@ -16,7 +17,9 @@ const browserRuntime = {
     b.onResolve({ filter: /^\.\/ort\.js$/ }, (args) =>
       args.importer.endsWith(join('src', 'runtime', 'executable.ts')) ? { path: join(root, 'src', 'runtime', 'ort-web.ts') } : undefined,
     );
-    b.onResolve({ filter: /^onnxruntime-web$/ }, () => ({ path: './ort/ort.bundle.min.mjs', external: true }));
+    b.onResolve({ filter: /^onnxruntime-web$/ }, (args) => ({
+      errors: [{ text: `onnxruntime-web is loaded at run time by runtime/ort-web.ts, not bundled (imported by ${args.importer})` }],
+    }));
     b.onResolve({ filter: /^onnxruntime-node$|^node:/ }, (args) => ({
       errors: [{ text: `${args.path} is Node-only and cannot be in the browser build (imported by ${args.importer})` }],
     }));

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePng } from '../src/data/png.js';
-import { launchChromium } from './helpers/chromium.js';
+import { launchChromium } from '../bench/chromium.js';
 import { legoBin, runLego } from './helpers/lego-cli.js';
 
 const skip = process.env.LEGO_SKIP_BROWSER_TESTS === '1';

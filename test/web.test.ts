@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePng } from '../src/data/png.js';
 import { DEFAULT_MODEL } from '../src/cli/network.js';
-import { launchChromium } from './helpers/chromium.js';
+import { launchChromium } from '../bench/chromium.js';
 import { legoBin, runLego } from './helpers/lego-cli.js';
 
 const skip = process.env.LEGO_SKIP_BROWSER_TESTS === '1';
@@ -114,6 +114,43 @@ describe.skipIf(skip)('the web app in a browser', () => {
     await page.close();
   }, 180_000);
 
+  it('samples 16 seeds as one batch: a grid of the CLI\'s 16 images, downloadable as its grid.png', async () => {
+    const out = join(dir, 'batch');
+    const cli = await runLego(['generate', '--seeds', '10-25', '--class', '4', '--steps', '6', '--outdir', out]);
+    expect(cli.code, cli.stderr).toBe(0);
+    const cliGrid = decodePng(await readFile(join(out, 'grid.png')), 'grid.png');
+    const cliImages = await Promise.all(
+      Array.from({ length: 16 }, async (_, i) => decodePng(await readFile(join(out, `0000${10 + i}.png`)), `0000${10 + i}.png`)),
+    );
+
+    const { page, errors } = await openPage();
+    await page.fill('#images', '16');
+    await page.selectOption('#class', '4');
+    await page.fill('#seed', '10');
+    await page.fill('#steps', '6');
+    await page.click('#generate');
+    await finished(page);
+    expect(await page.textContent('#form-problem')).toBe('');
+    expect(await page.textContent('#status')).toMatch(/^Done in .* \(16 images, seeds 10–25, class 4\)/);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+    expect(download.suggestedFilename()).toBe('lego-seeds10-25-class4.png');
+    const grid = decodePng(await readFile((await download.path())!), 'download');
+    expect([grid.width, grid.height, grid.channels]).toEqual([cliGrid.width, cliGrid.height, cliGrid.channels]);
+    // Tile by tile: the page's image of seed 10 + i is the CLI's PNG of that seed.
+    const size = cliImages[0].width;
+    const columns = grid.width / size;
+    for (const [i, expected] of cliImages.entries()) {
+      const [x0, y0] = [(i % columns) * size, Math.floor(i / columns) * size];
+      let diff = 0;
+      for (let y = 0; y < size; y++) {
+        for (let x = 0; x < size; x++) diff += Math.abs(grid.data[(y0 + y) * grid.width + x0 + x] - expected.data[y * size + x]);
+      }
+      expect(diff / (size * size), `seed ${10 + i}`).toBeLessThan(2);
+    }
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 180_000);
+
   it('opens a snapshot from disk, names a bad one, and draws a wider canvas', async () => {
     const { page, errors } = await openPage();
     await writeFile(join(dir, 'broken.safetensors'), 'not a checkpoint');
@@ -141,6 +178,8 @@ describe.skipIf(skip)('the web app in a browser', () => {
     expect(index.headers.get('cross-origin-opener-policy')).toBe('same-origin');
     expect(index.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
     expect((await fetch(new URL('ort/ort-wasm-simd-threaded.jsep.wasm', url))).headers.get('content-type')).toBe('application/wasm');
+    expect((await fetch(new URL('ort/ort-wasm-simd-threaded.wasm', url))).headers.get('content-type')).toBe('application/wasm');
+    expect((await fetch(new URL('ort/ort.wasm.bundle.min.mjs', url))).status).toBe(200);
     expect((await fetch(new URL('ort/package.json', url))).status).toBe(404);
     expect((await fetch(new URL('%2e%2e/cli/main.js', url))).status).toBe(404);
     expect((await fetch(url, { method: 'POST' })).status).toBe(405);
@@ -200,8 +239,10 @@ describe.skipIf(skip)('the web app in a browser', () => {
     }
   }, GPU_READY_MS + GPU_RUN_MS + 120_000);
 
-  it('labels every control and reaches each one with the keyboard', async () => {
+  it('warms up once the model is loaded, then labels every control and reaches each one with the keyboard', async () => {
     const { page, errors } = await openPage();
+    await page.waitForFunction(() => document.body.dataset.warm === 'true', null, { timeout: 60_000 });
+    expect(await page.textContent('#status')).toMatch(/^Ready \(warmed up: \d+ evaluations in [\d.]+ s/);
     const unlabelled = await page.evaluate(() =>
       [...document.querySelectorAll('input, select, button, textarea')]
         .filter((el) => {

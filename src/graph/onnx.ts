@@ -49,12 +49,30 @@ interface Writer {
   readonly initializers: ITensor[];
   readonly inputs: IValueInfo[];
   /** Graph inputs to write as initializers with these values instead of as model inputs. */
-  readonly constants: ReadonlyMap<string, Float32Array>;
+  readonly constants: ReadonlyMap<string, ConstantData>;
+  /** How ops with more than one ONNX form are written for the runtime that will run the model. */
+  readonly lowering: OnnxLowering;
   /** Append the ONNX node that computes `out` (by default from `ins`). */
   node(opType: string, input?: string[], attribute?: IAttribute[], domain?: string): void;
+  /** Append a node computing an intermediate value of this op's lowering; returns its name (`out` + suffix). */
+  step(opType: string, input: string[], suffix: string, attribute?: IAttribute[]): string;
   /** A new 1-D int64 initializer (a shape, axes or a slice bound), by name. */
   ints(values: readonly number[]): string;
+  /** A new float32 scalar initializer, by name. */
+  scalar(value: number): string;
 }
+
+/** Choices between equivalent ONNX forms of an op, made per runtime build (runtime/ort.ts, runtime/ort-web.ts). */
+export interface OnnxLowering {
+  /**
+   * Attention over at most this many tokens is written as broadcast products, sums and a softmax instead
+   * of one MultiHeadAttention node (0: never). The fused kernel loops over every (sequence, head) pair,
+   * which for the 4-token tiles of a small brick costs more than the arithmetic in WebAssembly.
+   */
+  elementwiseAttentionTokens: number;
+}
+
+export const DEFAULT_LOWERING: OnnxLowering = { elementwiseAttentionTokens: 0 };
 
 type OnnxRule<K extends OpType> = (node: Node<K>, to: Writer) => void;
 
@@ -72,8 +90,9 @@ const emit: { [K in OpType]: OnnxRule<K> } = {
       to.inputs.push(valueInfo(name, output));
       return;
     }
-    if (data.length !== output.size || output.dtype !== 'float32') throw new Error(`internal: constant ${name} has ${data.length} values for a ${output.dtype} (${output.shape})`);
-    to.initializers.push({ name, dims: [...output.shape], dataType: ELEM.float32, rawData: bytesOf(data) });
+    const dtype = data instanceof Int8Array ? 'int8' : 'float32';
+    if (data.length !== output.size || output.dtype !== dtype) throw new Error(`internal: constant ${name}: ${data.length} ${dtype} values for a ${output.dtype} (${output.shape})`);
+    to.initializers.push({ name, dims: [...output.shape], dataType: ELEM[dtype], rawData: bytesOf(data) });
   },
   Const: ({ output, attrs: { data } }, to) =>
     to.initializers.push({ name: to.out, dims: [...output.shape], dataType: ELEM[output.dtype], rawData: bytesOf(data) }),
@@ -128,8 +147,27 @@ const emit: { [K in OpType]: OnnxRule<K> } = {
     to.initializers.push({ name: scale, dims: [d], dataType: ELEM.float32, rawData: bytesOf(new Float32Array(d).fill(1)) });
     to.node('LayerNormalization', [to.ins[0], scale], [attrInt('axis', -1), attrFloat('epsilon', epsilon)]);
   },
-  Attention: ({ attrs: { heads, scale } }, to) =>
-    to.node('MultiHeadAttention', to.ins, [attrInt('num_heads', heads), attrFloat('scale', scale)], MS_DOMAIN),
+  Attention: ({ inputs: [q], attrs: { heads, scale } }, to) => {
+    const [n, t, d] = q.shape;
+    if (t > to.lowering.elementwiseAttentionTokens) {
+      to.node('MultiHeadAttention', to.ins, [attrInt('num_heads', heads), attrFloat('scale', scale)], MS_DOMAIN);
+      return;
+    }
+    // Per head h: scores (query i, key j) = scale * sum over the head's channels of q[i] k[j], as one
+    // broadcast product (n, t, t, heads, d/heads) and a sum; a softmax over the keys; then the same for v.
+    const dh = d / heads;
+    const [qIn, kIn, vIn] = to.ins;
+    const query = to.step('Reshape', [qIn, to.ints([n, t, 1, heads, dh])], 'q');
+    const key = to.step('Reshape', [kIn, to.ints([n, 1, t, heads, dh])], 'k');
+    const value = to.step('Reshape', [vIn, to.ints([n, 1, t, heads, dh])], 'v');
+    const products = to.step('Mul', [query, key], 'qk');
+    const sums = to.step('ReduceSum', [products, to.ints([4])], 'sum', [attrInt('keepdims', 1)]);
+    const scores = to.step('Mul', [sums, to.scalar(scale)], 'scores');
+    const weights = to.step('Softmax', [scores], 'weights', [attrInt('axis', 2)]);
+    const weighted = to.step('Mul', [weights, value], 'weighted');
+    const heads4 = to.step('ReduceSum', [weighted, to.ints([2])], 'heads', [attrInt('keepdims', 0)]);
+    to.node('Reshape', [heads4, to.ints([n, t, d])]);
+  },
   GeluTanh: (_, to) => to.node('Gelu', to.ins, [attrString('approximate', 'tanh')]),
   Conv: ({ attrs: { strides, pads } }, to) => to.node('Conv', to.ins, [attrInts('strides', strides), attrInts('pads', pads)]),
   // InstanceNormalization requires a scale and a bias per channel: ones and zeros.
@@ -170,12 +208,20 @@ function liveNodes(outputs: readonly Value[]): Node[] {
   return graph.nodes.filter((n) => live.has(n.output.id));
 }
 
+/** The values of a graph input baked into the model: float32, or int8 (8-bit weights). */
+export type ConstantData = Float32Array | Int8Array;
+
 /**
  * Encode `outputs` (name -> value) and the inputs they need as an ONNX model. Inputs named in `constants`
  * become initializers holding those values (weights of an inference-only model: ONNX Runtime can then
  * prepare them once, e.g. reorder convolution filters to its blocked layout).
  */
-export function toOnnx(outputs: Record<string, Value>, name = 'lego', constants: ReadonlyMap<string, Float32Array> = new Map()): Uint8Array {
+export function toOnnx(
+  outputs: Record<string, Value>,
+  name = 'lego',
+  constants: ReadonlyMap<string, ConstantData> = new Map(),
+  lowering: OnnxLowering = DEFAULT_LOWERING,
+): Uint8Array {
   const outs = Object.values(outputs);
   if (outs.length === 0) throw new Error('internal: toOnnx needs at least one output');
   const nodes: INode[] = [];
@@ -198,8 +244,19 @@ export function toOnnx(outputs: Record<string, Value>, name = 'lego', constants:
       initializers,
       inputs,
       constants,
+      lowering,
       node: (opType, input = ins, attribute = [], domain) =>
         nodes.push({ opType, input, output: [out], attribute, name: `n${node.output.id}`, domain }),
+      step: (opType, input, suffix, attribute = []) => {
+        const stepOut = `${out}_${suffix}`;
+        nodes.push({ opType, input, output: [stepOut], attribute, name: `n${node.output.id}_${suffix}` });
+        return stepOut;
+      },
+      scalar: (value) => {
+        const n = `${out}_f${initializers.length}`;
+        initializers.push({ name: n, dims: [], dataType: ELEM.float32, rawData: bytesOf(Float32Array.of(value)) });
+        return n;
+      },
       ints: (values) => {
         const n = `${out}_i${initializers.length}`;
         initializers.push({ name: n, dims: [values.length], dataType: ELEM.int64, int64Data: [...values] });

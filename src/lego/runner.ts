@@ -29,6 +29,15 @@ export interface RunnerOptions {
    * the runner is made; each image's rows still get scales of their own, so results do not depend on the batch.
    */
   precision?: Precision;
+  /**
+   * Bake the weights into each compiled brick graph instead of feeding them every run (default false).
+   * The browser's WebAssembly runtime copies every input into its heap on every run and can only
+   * pre-pack constant weights, so the web app sets it; natively inputs are not copied, and a large
+   * model's weights would not fit one ONNX file (2 GB).
+   */
+  constantWeights?: boolean;
+  /** Profile every compiled graph with ONNX Runtime's profiler (files with this prefix natively); see `endProfiling`. */
+  profilePrefix?: string;
 }
 
 export interface DenoiseOptions {
@@ -126,6 +135,14 @@ export class LegoRunner {
     return this.config.bricks.map((_, k) => countFlops(Object.values(this.brickGraph(k, n, height, width))));
   }
 
+  /** End the profiles of every graph compiled so far (profiled runners only): files natively, the console in a browser. */
+  async endProfiling(before?: (graph: string) => void): Promise<void> {
+    for (const exe of await Promise.all(this.cache.values())) {
+      before?.(exe.name);
+      exe.endProfiling();
+    }
+  }
+
   /** Release every compiled graph. */
   async release(): Promise<void> {
     const all = await Promise.all(this.cache.values());
@@ -199,7 +216,9 @@ export class LegoRunner {
   private executable(key: string, build: () => Record<string, Value>): Promise<Executable> {
     let exe = this.cache.get(key);
     if (!exe) {
-      exe = Executable.compile(build(), { threads: this.options.threads, name: key });
+      const constants = this.options.constantWeights ? new Map([...this.weights, ...this.quantized]) : undefined;
+      const { threads, profilePrefix } = this.options;
+      exe = Executable.compile(build(), { threads, name: key, constants, profilePrefix: profilePrefix && `${profilePrefix}-${key.replace(/[^\w-]/g, '_')}` });
       this.cache.set(key, exe);
     }
     return exe;

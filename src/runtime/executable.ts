@@ -2,15 +2,20 @@
 // imports onnxruntime (ort.ts natively, ort-web.ts in the browser); everything above it speaks
 // Float32Array and shapes.
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
-import { ort, preallocatedOutputs, sessionOptions } from './ort.js';
+import { onnxLowering, ort, preallocatedOutputs, sessionOptions } from './ort.js';
 import { countFlops } from '../graph/flops.js';
-import { toOnnx } from '../graph/onnx.js';
+import { toOnnx, type ConstantData, type OnnxLowering } from '../graph/onnx.js';
 import { numel, type Shape, type Value } from '../graph/ops.js';
 
 /** How a graph is executed. */
 export interface ExecutableOptions {
   /** Intra-op threads (default: ONNX Runtime's choice, one per core). */
   threads?: number;
+  /**
+   * Keep idle pool threads spinning between ops and runs (default: they sleep). Worth it only when runs
+   * follow each other with no JavaScript work in between.
+   */
+  spinWhenIdle?: boolean;
   /** Name shown in errors and profiles. */
   name?: string;
   /** Write an ONNX Runtime profile (Chrome trace JSON) with this file prefix; see `endProfiling`. */
@@ -19,7 +24,9 @@ export interface ExecutableOptions {
    * Inputs baked into the model with these values, so they are not fed at run time: the weights of an
    * inference-only graph, which ONNX Runtime then prepares once (convolution filters in its blocked layout).
    */
-  constants?: ReadonlyMap<string, Float32Array>;
+  constants?: ReadonlyMap<string, ConstantData>;
+  /** How ops with several ONNX forms are written (default: the form this runtime build runs fastest). */
+  lowering?: OnnxLowering;
 }
 
 /** An input's data: float32, int64 (indices) or int8 (8-bit weights). */
@@ -40,7 +47,7 @@ export class Executable {
 
   static async compile(outputs: Record<string, Value>, options: ExecutableOptions = {}): Promise<Executable> {
     const name = options.name ?? 'graph';
-    const bytes = toOnnx(outputs, name, options.constants);
+    const bytes = toOnnx(outputs, name, options.constants, options.lowering ?? onnxLowering);
     const session = await ort.InferenceSession.create(bytes, sessionOptions(options));
     const graph = Object.values(outputs)[0].graph;
     const inputShapes = new Map<string, Shape>();

@@ -11,8 +11,14 @@ import { hostFilter } from './hosts.js';
 /** The built page: dist/web next to dist/server. */
 export const WEB_ROOT = fileURLToPath(new URL('../web/', import.meta.url));
 
-/** The only ONNX Runtime Web files the page loads: its ES module and the WebAssembly (with WebGPU) it fetches. */
-const ORT_FILES = new Set(['ort.bundle.min.mjs', 'ort-wasm-simd-threaded.jsep.wasm', 'ort-wasm-simd-threaded.jsep.mjs']);
+/**
+ * The only ONNX Runtime Web files the page loads: the ES module and WebAssembly of the WebGPU build (JSEP)
+ * and of the plain SIMD + threads build (runtime/ort-web.ts loads one of them).
+ */
+const ORT_FILES = new Set([
+  'ort.bundle.min.mjs', 'ort-wasm-simd-threaded.jsep.wasm', 'ort-wasm-simd-threaded.jsep.mjs',
+  'ort.wasm.bundle.min.mjs', 'ort-wasm-simd-threaded.wasm', 'ort-wasm-simd-threaded.mjs',
+]);
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -90,7 +90,8 @@ export class TrainStep {
     // instead of a few per parameter.
     const flatGrad = concat(grads.map((gi) => reshape(gi, [gi.size])), 0);
     const compile = (outputs: Record<string, Value>, name: string) =>
-      Executable.compile(outputs, { threads: options.threads, name, profilePrefix: options.profilePrefix });
+      // Training steps run back to back and were measured with spinning threads (no gain seen without).
+      Executable.compile(outputs, { threads: options.threads, name, profilePrefix: options.profilePrefix, spinWhenIdle: true });
     if (rounds === 1) {
       const main = await compile({ loss, ...inPlaceStateUpdate(g, flatGrad, h, { sanitize: true, after: loss }) }, 'train-step');
       return new TrainStep(cfg, batch, micro, 1, main, null, trainable, h);

@@ -19,6 +19,7 @@ const ui = {
   form: $<HTMLFormElement>('settings'),
   classLabel: $<HTMLSelectElement>('class'),
   seed: $<HTMLInputElement>('seed'),
+  images: $<HTMLInputElement>('images'),
   steps: $<HTMLInputElement>('steps'),
   cfg: $<HTMLInputElement>('cfg'),
   width: $<HTMLInputElement>('width'),
@@ -56,10 +57,11 @@ const state = {
   worker: null as Worker | null,
   model: null as Model | null,
   modelBytes: null as ArrayBuffer | null,
-  running: null as { id: number } | null,
+  /** The run in flight and the canvas it samples (the key of its brick timings). */
+  running: null as { id: number; canvas: string } | null,
   nextId: 1,
   png: null as { bytes: Uint8Array; name: string } | null,
-  /** Milliseconds per call of each brick measured on a canvas (key WxH), for the dial's time prediction. */
+  /** Milliseconds per call of each brick measured on a canvas and batch (key WxHxN), for the dial's time prediction. */
   brickMs: new Map<string, number[]>(),
   /** FLOPs of one call of each brick on the training canvas. */
   brickFlops: null as number[] | null,
@@ -81,14 +83,32 @@ async function startWorker(): Promise<void> {
   state.running = null;
   const provider = await chooseProvider(ui.provider.value);
   // Threads need SharedArrayBuffer, i.e. a cross-origin-isolated page (lego serve sends the headers).
-  const threads = globalThis.crossOriginIsolated ? Math.max(1, Math.min(navigator.hardwareConcurrency || 1, 8)) : 1;
+  // ?threads=N and ?profile=1 are for measuring (npm run bench:web): thread count, ONNX Runtime's profiler.
+  const query = new URLSearchParams(location.search);
+  const asked = Number(query.get('threads'));
+  const threads = globalThis.crossOriginIsolated ? Math.max(1, Math.min(asked || navigator.hardwareConcurrency || 1, 8)) : 1;
   ui.engineInfo.textContent = `Running on ${provider === 'webgpu' ? 'WebGPU' : `WebAssembly, ${threads} thread${threads > 1 ? 's' : ''}`}.`;
   const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
   worker.onmessage = (event: MessageEvent<FromWorker>) => onWorkerMessage(event.data);
   worker.onerror = (event) => showError(`the generation worker failed: ${event.message}`);
   state.worker = worker;
-  post({ type: 'init', provider, threads, assetBase: new URL('./ort/', location.href).href });
-  if (state.modelBytes && state.model) post({ type: 'load', bytes: state.modelBytes.slice(0), name: state.model.name });
+  post({ type: 'init', provider, threads, assetBase: new URL('./ort/', location.href).href, profile: query.get('profile') === '1' });
+  if (state.modelBytes && state.model) {
+    post({ type: 'load', bytes: state.modelBytes.slice(0), name: state.model.name });
+    warm();
+  }
+}
+
+const precision = () => (ui.precision.value === 'int8' ? 'int8' : 'float32');
+
+/** Warm-ups asked for and not yet finished. */
+let warmUps = 0;
+
+/** Ask the worker to warm up in the chosen precision (after the model it is loading, if any). */
+function warm(): void {
+  warmUps++;
+  document.body.dataset.warm = 'false';
+  post({ type: 'warm', precision: precision() });
 }
 
 function post(message: ToWorker, transfer: Transferable[] = []): void {
@@ -102,6 +122,7 @@ async function loadModel(bytes: ArrayBuffer, name: string): Promise<void> {
   state.model = null;
   state.brickMs.clear();
   post({ type: 'load', bytes: bytes.slice(0), name });
+  warm();
 }
 
 async function loadDefaultModel(): Promise<void> {
@@ -116,6 +137,15 @@ function onWorkerMessage(message: FromWorker): void {
   switch (message.type) {
     case 'loaded':
       onModelLoaded(message);
+      return;
+    case 'warm':
+      // Tools that measure the page (npm run bench:web) wait for this, as a user choosing settings would.
+      warmUps = Math.max(0, warmUps - 1);
+      document.body.dataset.warm = String(warmUps === 0);
+      if (!state.running && state.model && message.evaluations > 0) {
+        ui.status.textContent = `Ready (warmed up: ${message.evaluations} evaluations in ${(message.ms / 1000).toFixed(1)} s, ` +
+          `${message.evaluationMs.toFixed(0)} ms each at the end).`;
+      }
       return;
     case 'step':
       if (message.id !== state.running?.id) return;
@@ -167,25 +197,37 @@ function onModelLoaded(message: Extract<FromWorker, { type: 'loaded' }>): void {
   ui.skipDropped.max = String(Math.max(1, config.bricks.length - 1));
   ui.skipMode.disabled = config.bricks.length < 2;
   ui.generate.disabled = state.running !== null;
-  ui.status.textContent = 'Ready.';
+  ui.status.textContent = warmUps > 0 ? 'Warming up (compiling the bricks, a few throw-away evaluations)…' : 'Ready.';
   updateForm();
 }
 
 function onDone(message: Extract<FromWorker, { type: 'done' }>): void {
   drawImage(message.image);
-  const label = message.classLabel === null ? '' : `-class${message.classLabel}`;
-  state.png = { bytes: message.png, name: `lego-seed${message.seed}${label}.png` };
+  const { images } = message;
+  const first = images[0];
+  const classes = new Set(images.map((i) => i.classLabel));
+  const label = classes.size === 1 && first.classLabel !== null ? `-class${first.classLabel}` : '';
+  const seeds = images.length === 1 ? `seed${first.seed}` : `seeds${first.seed}-${images[images.length - 1].seed}`;
+  state.png = { bytes: message.png, name: `lego-${seeds}${label}.png` };
   ui.download.disabled = false;
-  ui.output.setAttribute('aria-label', `Generated image: seed ${message.seed}${message.classLabel === null ? '' : `, class ${message.classLabel}`}`);
-  const { width, height } = message.image;
-  state.brickMs.set(`${width}x${height}`, message.bricks.map((b) => (b.calls > 0 ? b.ms / b.calls : NaN)));
+  ui.download.textContent = images.length === 1 ? 'Download PNG' : 'Download grid PNG';
+  const what = images.length === 1
+    ? `seed ${first.seed}${first.classLabel === null ? '' : `, class ${first.classLabel}`}`
+    : `${images.length} images, seeds ${first.seed}–${images[images.length - 1].seed}${label ? `, class ${first.classLabel}` : ''}`;
+  ui.output.setAttribute('aria-label', `Generated ${images.length === 1 ? 'image' : 'grid'}: ${what}`);
+  if (state.running) state.brickMs.set(state.running.canvas, message.bricks.map((b) => (b.calls > 0 ? b.ms / b.calls : NaN)));
   ui.brickRows.replaceChildren(
-    ...message.bricks.map((b, k) => row([
-      String(k), String(b.calls), b.calls ? (b.ms / b.calls).toFixed(1) : '–', b.ms.toFixed(0),
-      b.ms > 0 ? (b.flops / b.ms / 1e6).toFixed(1) : '–',
-    ])),
+    ...message.bricks.map((b, k) => {
+      const tr = row([
+        String(k), String(b.calls), b.calls ? (b.ms / b.calls).toFixed(1) : '–', b.ms.toFixed(0),
+        b.ms > 0 ? (b.flops / b.ms / 1e6).toFixed(1) : '–',
+      ]);
+      // Unrounded, for tools that read the page (npm run bench:web).
+      Object.assign(tr.dataset, { calls: String(b.calls), ms: String(b.ms), flops: String(b.flops) });
+      return tr;
+    }),
   );
-  finishRun(`Done in ${message.seconds.toFixed(2)} s (seed ${message.seed}${message.classLabel === null ? '' : `, class ${message.classLabel}`}).`);
+  finishRun(`Done in ${message.seconds.toFixed(2)} s (${what}).`);
   document.body.dataset.state = 'done';
   updateDial();
 }
@@ -212,6 +254,9 @@ function dialSetting(): DialSetting {
   };
 }
 
+/** Images per run at most: one batch, drawn as one grid. */
+const MAX_IMAGES = 64;
+
 /** The request the form describes, or a problem naming the field. */
 function readForm(): { request: WebGenerateRequest } | { problem: string } {
   const model = state.model;
@@ -220,12 +265,14 @@ function readForm(): { request: WebGenerateRequest } | { problem: string } {
     const v = Number(input.value);
     return input.value.trim() !== '' && Number.isInteger(v) && v >= min && v <= max ? v : `${name}: expected a whole number from ${min} to ${max}`;
   };
+  const images = int(ui.images, 'Images', 1, MAX_IMAGES);
   const seed = int(ui.seed, 'Seed', 0, 2 ** 32 - 1);
   const steps = int(ui.steps, 'Steps', 1, 200);
   const width = int(ui.width, 'Width', 1, 4096);
   const height = int(ui.height, 'Height', 1, 4096);
   const cfgScale = Number(ui.cfg.value);
-  for (const v of [seed, steps, width, height]) if (typeof v === 'string') return { problem: v };
+  for (const v of [images, seed, steps, width, height]) if (typeof v === 'string') return { problem: v };
+  if ((seed as number) + (images as number) - 1 > 2 ** 32 - 1) return { problem: `Seed: the last of ${images} seeds from ${seed} is over 4294967295` };
   if (!Number.isFinite(cfgScale) || ui.cfg.value.trim() === '') return { problem: 'Guidance scale: expected a number' };
   const f = model.factor;
   if ((width as number) % f !== 0 || (height as number) % f !== 0) return { problem: `Canvas: a latent model's images are ${f}× its latents; give multiples of ${f}` };
@@ -235,11 +282,14 @@ function readForm(): { request: WebGenerateRequest } | { problem: string } {
   const skip = dialSchedule(dialSetting(), steps as number, model.config.bricks.length);
   return {
     request: {
-      seed: seed as number, classLabel, steps: steps as number, cfgScale, width: width as number, height: height as number,
+      seed: seed as number, images: images as number, classLabel, steps: steps as number, cfgScale, width: width as number, height: height as number,
       wrap: ui.wrap.checked, shiftTiles: ui.shiftTiles.checked, skip, precision: ui.precision.value === 'int8' ? 'int8' : 'float32',
     },
   };
 }
+
+/** The key of brick timings: what a brick call's time depends on. */
+const canvasKey = (width: number, height: number, images: number) => `${width}x${height}x${images}`;
 
 function updateForm(): void {
   const read = readForm();
@@ -278,7 +328,7 @@ function updateDial(): void {
   const width = Number(ui.width.value);
   const height = Number(ui.height.value);
   const work = state.brickFlops ? planCost(schedule, evals, state.brickFlops) : null;
-  const measured = state.brickMs.get(`${width}x${height}`);
+  const measured = state.brickMs.get(canvasKey(width, height, Number(ui.images.value)));
   let text = work ? `Runs ${(100 * (1 - work.savedFraction)).toFixed(0)}% of the full work (${(100 * work.savedFraction).toFixed(0)}% saved)` : '';
   if (measured && measured.every(Number.isFinite)) {
     const time = planCost(schedule, evals, measured);
@@ -329,7 +379,8 @@ function startGenerate(): void {
     return;
   }
   const id = state.nextId++;
-  state.running = { id };
+  const { width, height, images } = read.request;
+  state.running = { id, canvas: canvasKey(width, height, images) };
   state.png = null;
   ui.problem.textContent = '';
   ui.download.disabled = true;
@@ -370,6 +421,8 @@ ui.modelFile.addEventListener('change', async () => {
   if (file) await loadModel(await file.arrayBuffer(), file.name);
 });
 ui.modelDefault.addEventListener('click', () => loadDefaultModel().catch((e: Error) => showError(e.message)));
+// The graphs of the other precision compile (and int8 quantises the weights) while the user goes on choosing.
+ui.precision.addEventListener('change', () => state.model && warm());
 ui.provider.addEventListener('change', () => startWorker().catch((e: Error) => showError(e.message)));
 
 startWorker()

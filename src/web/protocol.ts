@@ -7,9 +7,13 @@ import type { Precision } from '../nn/linear.js';
 
 export type WebProvider = 'webgpu' | 'wasm';
 
-/** What the page asks the worker to sample: one image, with the CLI's defaults for everything else. */
+/**
+ * What the page asks the worker to sample: `images` images, seeds `seed` to `seed + images - 1`, in one
+ * batch, with the CLI's defaults for everything else.
+ */
 export interface WebGenerateRequest {
   seed: number;
+  images: number;
   classLabel: number | 'random';
   steps: number;
   cfgScale: number;
@@ -24,8 +28,11 @@ export interface WebGenerateRequest {
 }
 
 export type ToWorker =
-  | { type: 'init'; provider: WebProvider; threads: number; assetBase: string }
+  /** `profile`: run ONNX Runtime's profiler and print each graph's profile to the console after the first image. */
+  | { type: 'init'; provider: WebProvider; threads: number; assetBase: string; profile: boolean }
   | { type: 'load'; bytes: ArrayBuffer; name: string }
+  /** Compile the loaded model's graphs in `precision` and run throw-away evaluations until the kernels are hot. */
+  | { type: 'warm'; precision: Precision }
   | { type: 'generate'; id: number; request: WebGenerateRequest }
   | { type: 'cancel'; id: number };
 
@@ -45,12 +52,17 @@ export type FromWorker =
    * `preview`: the decoded estimate, or null on the steps a latent model's preview is not decoded (it is every
    * `previewEvery` steps when a decode takes longer than a step; `previewMs` is the last decode's time).
    */
+  /** The warm-up finished (or stopped early for a request): `evaluations` throw-away network evaluations in `ms`. */
+  | { type: 'warm'; ms: number; evaluations: number; evaluationMs: number }
   | { type: 'step'; id: number; step: number; steps: number; sigma: number; stopAfter: number; ms: number; preview: WebImage | null; previewEvery: number; previewMs: number }
+  /**
+   * `images`: one per seed, in seed order; `image` and `png`: the one image, or for a batch the grid of
+   * them all as `lego generate` writes grid.png.
+   */
   | {
       type: 'done';
       id: number;
-      seed: number;
-      classLabel: number | null;
+      images: { seed: number; classLabel: number | null }[];
       image: WebImage;
       png: Uint8Array;
       seconds: number;

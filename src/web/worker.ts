@@ -1,6 +1,7 @@
 // The generation worker: owns the model and ONNX Runtime, so the page stays responsive while bricks
 // run. Same code path as `lego generate` (LegoRunner + generate()), so the same seed gives the same image;
 // a latent model's samples are decoded by the VAE that lego serve hands out (/vae.safetensors).
+import { imageGrid } from '../data/image-grid.js';
 import { encodePng } from '../data/png.js';
 import { decodeLatents, generate, toUint8Image } from '../diffusion/generate.js';
 import { decodeCheckpoint } from '../io/checkpoint.js';
@@ -13,6 +14,7 @@ import type { LegoCheckpoint } from '../io/checkpoint.js';
 import { LegoRunner } from '../lego/runner.js';
 import type { Precision } from '../nn/linear.js';
 import { configureWebRuntime } from '../runtime/ort-web.js';
+import { Rng } from '../random.js';
 import type { FromWorker, ToWorker, WebGenerateRequest, WebImage } from './protocol.js';
 
 interface WorkerScope {
@@ -29,16 +31,23 @@ let running: { id: number; abort: AbortController } | null = null;
 let serverVae: Vae | null = null;
 /** The VAE of the loaded model when it is latent. */
 let modelVae: Vae | null = null;
+/** Profile the graphs of the next image (then print the profiles to the console and stop). */
+let profiling = false;
 // Messages are handled one after another (a load waits for a generation to finish or cancel).
 let queue: Promise<void> = Promise.resolve();
 
 scope.onmessage = (event) => {
   const message = event.data;
+  // A request ends the warm-up at its next evaluation: the request warms the kernels itself.
+  if (message.type !== 'cancel') waiting++;
   if (message.type === 'cancel') {
     if (running?.id === message.id) running.abort.abort();
     return;
   }
-  queue = queue.then(() => handle(message)).catch((e: unknown) => {
+  queue = queue.then(() => {
+    waiting--;
+    return handle(message);
+  }).catch((e: unknown) => {
     const id = message.type === 'generate' ? message.id : undefined;
     scope.postMessage({ type: 'error', id, message: e instanceof Error ? e.message : String(e) });
   });
@@ -47,7 +56,8 @@ scope.onmessage = (event) => {
 async function handle(message: Exclude<ToWorker, { type: 'cancel' }>): Promise<void> {
   switch (message.type) {
     case 'init':
-      configureWebRuntime(message);
+      await configureWebRuntime(message);
+      profiling = message.profile;
       return;
     case 'load': {
       const loaded = decodeCheckpoint(new Uint8Array(message.bytes), message.name);
@@ -63,9 +73,59 @@ async function handle(message: Exclude<ToWorker, { type: 'cancel' }>): Promise<v
       scope.postMessage({ type: 'loaded', name: message.name, config, parameters: countParameters(config), brickFlops, factor, vae: vaeName });
       return;
     }
+    case 'warm':
+      return warmUp(message.precision);
     case 'generate':
-      return generateOne(message.id, message.request);
+      return generateBatch(message.id, message.request);
   }
+}
+
+/** Requests received and not yet started (a warm-up gives way to them). */
+let waiting = 0;
+
+/** A warm-up runs at least this long, then until evaluations stop getting faster, and at most this long. */
+const WARM_MIN_MS = 3000;
+const WARM_MAX_MS = 10_000;
+/** Evaluations stop getting faster: the median of the last few is within this factor of the fastest. */
+const WARM_WINDOW = 10;
+const WARM_SETTLED = 1.2;
+
+/**
+ * Compile the graphs of the training canvas in `precision` and run throw-away evaluations while the user
+ * is choosing settings, so that the first image runs at the speed of the tenth. Browsers compile
+ * WebAssembly in two tiers: quick baseline code first, optimised code later, for the functions that turn
+ * out hot (V8: Liftoff, then TurboFan in the background). Measured in docs/performance.md on the embedded
+ * model: evaluations take 30-80 ms for the first ~4 s of running and 10-12 ms once the hot kernels are
+ * optimised. A request ends the warm-up at once.
+ */
+async function warmUp(precision: Precision): Promise<void> {
+  if (!checkpoint) {
+    scope.postMessage({ type: 'warm', ms: 0, evaluations: 0, evaluationMs: 0 });
+    return;
+  }
+  const { config } = checkpoint;
+  const runner = runnerFor(precision);
+  const r = config.imgResolution;
+  const shape = [1, config.imgChannels, r, r] as const;
+  const x = new Rng(0).fillNormal(new Float32Array(config.imgChannels * r * r));
+  const labels = config.labelDim > 0 ? new Float32Array(config.labelDim) : null;
+  const start = performance.now();
+  // A latent model's previews are VAE decodes: compile the decoder too.
+  if (modelVae && waiting === 0) await decodeLatents(modelVae, x, shape);
+  const times: number[] = [];
+  const settled = () => {
+    const last = times.slice(-WARM_WINDOW).sort((a, b) => a - b);
+    return times.length >= WARM_WINDOW && last[last.length >> 1] <= WARM_SETTLED * Math.min(...times);
+  };
+  while (waiting === 0) {
+    const t = performance.now();
+    await runner.forward(x, shape, [config.sigmaData], { labels });
+    times.push(performance.now() - t);
+    const elapsed = performance.now() - start;
+    if (elapsed >= WARM_MAX_MS || (elapsed >= WARM_MIN_MS && settled())) break;
+  }
+  const last = times.slice(-WARM_WINDOW).sort((a, b) => a - b);
+  scope.postMessage({ type: 'warm', ms: performance.now() - start, evaluations: times.length, evaluationMs: last[last.length >> 1] ?? 0 });
 }
 
 /** The server's VAE for a latent model (`name`, denoising `channels`); an error when the server has none that fits. */
@@ -86,13 +146,22 @@ function runnerFor(precision: Precision): LegoRunner {
   if (!checkpoint) throw new Error('no model loaded');
   let runner = runners.get(precision);
   if (!runner) {
-    runner = new LegoRunner(checkpoint.config, checkpoint.weights, { precision });
+    runner = new LegoRunner(checkpoint.config, checkpoint.weights, { precision, constantWeights: true, profilePrefix: profiling ? 'lego' : undefined });
     runners.set(precision, runner);
   }
   return runner;
 }
 
-async function generateOne(id: number, request: WebGenerateRequest): Promise<void> {
+/** An 8-bit image of each image in (B, C, H, W) floats, or for a latent model of their VAE decodes; a grid of several. */
+async function previewOf(denoised: Float32Array, shape: readonly [number, number, number, number], vae: Vae | null): Promise<WebImage> {
+  const [b, channels, height, width] = shape;
+  const images: WebImage[] = vae
+    ? await decodeLatents(vae, denoised, shape)
+    : Array.from({ length: b }, (_, i) => ({ width, height, channels, pixels: toUint8Image(denoised, i * channels * height * width, channels, height, width) }));
+  return images.length === 1 ? images[0] : imageGrid(images);
+}
+
+async function generateBatch(id: number, request: WebGenerateRequest): Promise<void> {
   const model = runnerFor(request.precision);
   const abort = new AbortController();
   running = { id, abort };
@@ -100,15 +169,16 @@ async function generateOne(id: number, request: WebGenerateRequest): Promise<voi
   let stepStart = performance.now();
   const vae = modelVae;
   const factor = vae ? downscaleFactor(vae.config) : 1;
-  // A latent preview is a VAE decode: when one takes longer than a step, decode only every so many steps.
+  const seeds = Array.from({ length: request.images }, (_, i) => request.seed + i);
+  // A preview of a latent model is a VAE decode: when one takes longer than a step, decode only every so many steps.
   let previewEvery = 1;
   let previewMs = 0;
   try {
     const { images, stats } = await generate(
       model,
       {
-        seeds: [request.seed],
-        batch: 1,
+        seeds,
+        batch: seeds.length,
         classLabel: request.classLabel,
         steps: request.steps,
         cfgScale: request.cfgScale,
@@ -124,14 +194,11 @@ async function generateOne(id: number, request: WebGenerateRequest): Promise<voi
         onStep: async ({ step, steps, sigma, stopAfter, denoised, shape }) => {
           stepMs.push(performance.now() - stepStart);
           let preview: WebImage | null = null;
-          if (!vae) {
-            const [, channels, height, width] = shape;
-            preview = { width, height, channels, pixels: toUint8Image(denoised, 0, channels, height, width) };
-          } else if (step % previewEvery === 0 || step === steps - 1) {
-            const decodeStart = performance.now();
-            [preview] = await decodeLatents(vae, denoised, shape);
-            previewMs = performance.now() - decodeStart;
-            previewEvery = Math.max(1, Math.ceil(previewMs / stepMs[step]));
+          if (!vae || step % previewEvery === 0 || step === steps - 1) {
+            const previewStart = performance.now();
+            preview = await previewOf(denoised, shape, vae);
+            previewMs = performance.now() - previewStart;
+            if (vae) previewEvery = Math.max(1, Math.ceil(previewMs / stepMs[step]));
           }
           // The next step's time starts here: a preview's decode is not the sampler's.
           stepStart = performance.now();
@@ -144,15 +211,21 @@ async function generateOne(id: number, request: WebGenerateRequest): Promise<voi
         },
       },
     );
-    const img = images[0];
-    const png = encodePng({ width: img.width, height: img.height, channels: img.channels, data: img.pixels }, 6);
-    const image = { width: img.width, height: img.height, channels: img.channels, pixels: img.pixels };
+    if (profiling) {
+      profiling = false;
+      // Each graph's profile follows a line naming it (its runner key, e.g. brick0:1x32x32).
+      await model.endProfiling((graph) => console.log(`lego-profile ${graph}`));
+    }
+    // One image as it is; a batch as `lego generate`'s grid.png of the same seeds.
+    const image: WebImage = images.length === 1 ? images[0] : imageGrid(images);
+    const png = encodePng({ width: image.width, height: image.height, channels: image.channels, data: image.pixels }, 6);
     scope.postMessage(
       {
-        type: 'done', id, seed: img.seed, classLabel: img.classLabel, image, png, seconds: stats.seconds, stepMs,
-        bricks: stats.bricks,
+        type: 'done', id, images: images.map(({ seed, classLabel }) => ({ seed, classLabel })),
+        image: { width: image.width, height: image.height, channels: image.channels, pixels: image.pixels },
+        png, seconds: stats.seconds, stepMs, bricks: stats.bricks,
       },
-      [img.pixels.buffer, png.buffer],
+      [image.pixels.buffer, png.buffer],
     );
   } catch (e) {
     if (abort.signal.aborted) scope.postMessage({ type: 'cancelled', id });

@@ -1,4 +1,4 @@
-// Debian's chromium for the browser tests, headless, with the flags they all use.
+// Debian's chromium, headless, with the flags the browser tests and `npm run bench:web` all use.
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 
