@@ -1,7 +1,7 @@
 // The training loop, after EDM's training_loop.py and the authors' LEGO version: draw a batch, drop
 // labels, draw noise levels, take one compiled step, and every tick report, snapshot and dump. Every
 // random number comes from the run's seeded streams, whose positions the training state stores, so a
-// resumed run continues bit for bit.
+// resumed run continues bit for bit. A wall-clock budget sets the run's length once, after a timed warm-up.
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeCheckpoint } from '../io/checkpoint.js';
@@ -10,9 +10,10 @@ import { encodeTrainingState, type LoadedTrainingState, type Progress } from '..
 import { writeFileAtomic } from '../files/atomic-write.js';
 import { initWeights } from '../lego/model.js';
 import { Rng } from '../random.js';
+import { BUDGET_RULES, BudgetWarmup, budgetPlan, warmupDeviations } from './budget.js';
 import { DataOrder } from './data-order.js';
-import type { TrainOptions } from './options.js';
-import { LOG_FILE, snapshotFile, STATS_FILE, trainingStateFile } from './run-dir.js';
+import { applyEmaFraction, type TrainOptions } from './options.js';
+import { LOG_FILE, snapshotFile, STATS_FILE, trainingStateFile, writeRunOptions } from './run-dir.js';
 import { emaBeta, learningRate } from './schedule.js';
 import type { TrainState } from './state.js';
 import { TrainStep, type StepBatch } from './step.js';
@@ -53,6 +54,8 @@ export interface TrainHooks {
   /** After every optimiser step (progress bars). */
   onStep?: (info: { nimg: number; loss: number; secPerKimg: number }) => void;
   onTick?: (stats: TickStats) => void;
+  /** When a wall-clock budget has been converted into the training length (recorded in training_options.json), at nimg. */
+  onDuration?: (durationKimg: number, nimg: number) => void;
   /** A log line (also appended to log.txt). */
   log?: (line: string) => void;
   /** Set to stop after the current step (SIGINT/SIGTERM): a state is written first. */
@@ -63,10 +66,20 @@ export interface TrainHooks {
 export interface TrainStart {
   resume?: LoadedTrainingState;
   transferWeights?: Map<string, Float32Array>;
+  /** performance.now() at which a `minutes` budget starts (default 0: the start of the process, so start-up counts). */
+  budgetStartMs?: number;
 }
 
-/** Train into `runDir` (already created, with training_options.json). Resolves when done or stopped. */
-export async function train(options: TrainOptions, data: TrainingImages, runDir: string, start: TrainStart = {}, hooks: TrainHooks = {}) {
+/**
+ * Train into `runDir` (already created, with training_options.json). Resolves when done or stopped. With
+ * `minutes` and no durationKimg yet, the run trains without an end until its warm-up is timed, then sets
+ * durationKimg (and an emaFraction's emaKimg) in training_options.json.
+ */
+export async function train(startOptions: TrainOptions, data: TrainingImages, runDir: string, start: TrainStart = {}, hooks: TrainHooks = {}) {
+  // Replaced once, when a budget is converted: everything after depends on these options and nimg only.
+  let options = startOptions;
+  if (options.durationKimg === null && options.minutes === null) throw new Error('internal: train: neither durationKimg nor a minutes budget');
+  if (options.emaKimg === null && options.emaRampup === null) throw new Error('internal: train: an EMA without half-life or ramp-up');
   const cfg = options.config;
   const log = async (line: string) => {
     hooks.log?.(line);
@@ -91,12 +104,15 @@ export async function train(options: TrainOptions, data: TrainingImages, runDir:
   if (progress.rng.length) rng.setState(progress.rng.map((v) => (v === null ? NaN : v)));
   const order = new DataOrder(data.count, options.seed, progress.dataOrder);
   let { nimg, tick } = progress;
-  const totalImages = Math.round(options.durationKimg * 1000);
+  let totalImages = options.durationKimg === null ? Infinity : Math.round(options.durationKimg * 1000);
+  const clockS = () => (performance.now() - (start.budgetStartMs ?? 0)) / 1000;
+  let warmup = options.durationKimg === null && options.minutes !== null ? new BudgetWarmup(options.minutes * 60) : null;
   const snapshot = () => ({ nimg, tick, rng: rng.getState().map((v) => (Number.isNaN(v) ? null : v)), dataOrder: order.getState() });
 
   await log(`training ${options.arch} (${cfg.bricks.length} bricks) on ${data.count} ${data.latent ? 'latents' : 'images'} of ${data.resolution}x${data.resolution}x${data.channels}` +
     `${options.cond ? `, ${cfg.labelDim} classes` : ''}; batch ${options.batch}${rounds > 1 ? ` in ${rounds} rounds` : ''}; ` +
-    `${(step.flops / 1e9).toFixed(1)} GFLOP per step; from kimg ${(nimg / 1000).toFixed(3)} to ${options.durationKimg}`);
+    `${(step.flops / 1e9).toFixed(1)} GFLOP per step; from kimg ${(nimg / 1000).toFixed(3)} to ` +
+    `${options.durationKimg ?? `the end of a ${options.minutes} min budget`}`);
 
   const pixels = cfg.imgChannels * cfg.imgResolution ** 2;
   const drawBatch = (): StepBatch => {
@@ -126,6 +142,27 @@ export async function train(options: TrainOptions, data: TrainingImages, runDir:
     await writeFileAtomic(trainingStateFile(runDir, nimg), encodeTrainingState(cfg, state, snapshot(), { training_options: JSON.stringify({ ...options, config: undefined }) }));
   };
 
+  // The budget, once: the time left at the images per second of the warm-up, recorded before it is logged.
+  const convertBudget = async (budget: BudgetWarmup, nowS: number) => {
+    const secPerImage = budget.secPerImage(nowS);
+    const plan = budgetPlan({ budgetS: budget.budgetS, nowS, nimg, batch: options.batch, secPerImage });
+    const before = options;
+    options = applyEmaFraction({ ...options, durationKimg: plan.durationKimg });
+    await writeRunOptions(runDir, options);
+    totalImages = Math.round(plan.durationKimg * 1000);
+    hooks.onDuration?.(plan.durationKimg, nimg);
+    const warmed = `budget ${options.minutes} min: ${budget.timedSteps} warm-up steps at ${(secPerImage * 1000).toPrecision(3)} s/kimg; `;
+    if (plan.stepsLeft === 0) {
+      await log(`${warmed}no time left after them, at ${nowS.toFixed(1)} s of ${budget.budgetS} s; duration set to ${plan.durationKimg.toFixed(3)} kimg, where the run stands`);
+      return;
+    }
+    deadlineS = budget.budgetS - BUDGET_RULES.finalWriteSeconds;
+    await log(`${warmed}duration set to ${plan.durationKimg.toFixed(3)} kimg (ends at about ${(plan.endS / 60).toFixed(1)} min)`);
+    for (const warning of warmupDeviations(before, options, nimg)) await log(warning);
+  };
+
+  // Set at a budget's conversion: the run stops there if its steps have not ended by then.
+  let deadlineS = Infinity;
   const runStart = performance.now();
   let tickStart = performance.now();
   let tickStartNimg = nimg;
@@ -133,17 +170,32 @@ export async function train(options: TrainOptions, data: TrainingImages, runDir:
   let tickSteps = 0;
   let stopped = false;
   while (nimg < totalImages) {
+    const stepStartS = clockS();
     const batches = Array.from({ length: rounds }, drawBatch);
-    const lr = learningRate(options.lr, options.lrRampupKimg, nimg);
-    const beta = emaBeta(options.emaKimg, options.emaRampup, nimg, options.batch);
+    // Before a budget's conversion neither term depends on the unknown length: no decay yet, and the
+    // ramp-up caps the EMA half-life (which warmupDeviations checks at the conversion).
+    const lr = learningRate(options.lr, options.lrRampupKimg, nimg, { fraction: options.lrDecay, durationKimg: options.durationKimg ?? Infinity });
+    const beta = emaBeta(options.emaKimg ?? Infinity, options.emaRampup, nimg, options.batch);
     const loss = await step.run(state, batches, lr, beta);
     nimg += options.batch;
+    if (warmup) {
+      const nowS = clockS();
+      warmup.step(stepStartS, nowS, options.batch);
+      if (warmup.done(nowS)) {
+        await convertBudget(warmup, nowS);
+        warmup = null;
+      }
+    }
     tickLoss += loss;
     tickSteps++;
     const elapsed = (performance.now() - tickStart) / 1000;
     hooks.onStep?.({ nimg, loss, secPerKimg: elapsed / ((nimg - tickStartNimg) / 1000) });
     stopped = hooks.stopRequested?.() ?? false;
     const done = nimg >= totalImages;
+    if (!done && !stopped && clockS() >= deadlineS) {
+      stopped = true;
+      await log(`the ${options.minutes} min budget ran out at kimg ${(nimg / 1000).toFixed(3)} of ${options.durationKimg} (the machine ran slower than in its warm-up)`);
+    }
     if (!done && !stopped && nimg < tickStartNimg + options.tickKimg * 1000) continue;
 
     tick++;

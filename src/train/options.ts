@@ -24,12 +24,18 @@ export interface TrainOptions {
   lr: number;
   /** Learning-rate ramp-up in kimg (default 10000). */
   lrRampupKimg: number;
-  /** EMA half-life in kimg (default 500). */
-  emaKimg: number;
+  /** The learning rate falls linearly to 0 over this last fraction of durationKimg, in [0, 1) (default 0: no decay). */
+  lrDecay: number;
+  /** EMA half-life in kimg (default 500); null until emaFraction can set it (the duration is known). */
+  emaKimg: number | null;
   /** EMA ramp-up ratio, null to disable (default 0.05). */
   emaRampup: number | null;
-  /** Training length in kimg. */
-  durationKimg: number;
+  /** EMA half-life as a fraction of durationKimg, written into emaKimg once the duration is known (default null: emaKimg as given). */
+  emaFraction: number | null;
+  /** Training length in kimg; null until a `minutes` budget is converted into it (after a timed warm-up). */
+  durationKimg: number | null;
+  /** Wall-clock budget in minutes, counted from the start of the process (default null: train for durationKimg). */
+  minutes: number | null;
   /** Random horizontal flips of training images. */
   xflip: boolean;
   /** Seed of every random stream of the run. */
@@ -56,6 +62,7 @@ export interface TrainOptions {
 export const TRAIN_DEFAULTS = {
   lr: 1e-4,
   lrRampupKimg: 10000,
+  lrDecay: 0,
   emaKimg: 500,
   emaRampup: 0.05,
   tickKimg: 50,
@@ -64,6 +71,25 @@ export const TRAIN_DEFAULTS = {
   labelDropout: 0.1,
   ...LOSS_DEFAULTS,
 } as const;
+
+/**
+ * Defaults of a run with a wall-clock budget (`minutes`), each applied only where its own flag is not given:
+ * a decay to 0 at the end, and an EMA as long as a fixed part of the run (not when --ema is given or the
+ * EMA has no ramp-up). Runs without a budget keep TRAIN_DEFAULTS.
+ */
+export const BUDGET_DEFAULTS = {
+  lrDecay: 0.2,
+  emaFraction: 0.05,
+} as const;
+
+/**
+ * `options` with emaKimg = emaFraction * durationKimg, when a fraction is set, the duration is known and no
+ * half-life is set yet; else `options` itself. The key order is kept.
+ */
+export function applyEmaFraction(options: TrainOptions): TrainOptions {
+  if (options.emaFraction === null || options.emaKimg !== null || options.durationKimg === null) return options;
+  return { ...options, emaKimg: options.emaFraction * options.durationKimg };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Reading a recorded record back
@@ -80,6 +106,8 @@ const KINDS = {
   'number|null': [(v: unknown) => v === null || isFiniteNumber(v), 'a number or null'],
   count: [isCount, 'a positive integer'],
   'count|null': [(v: unknown) => v === null || isCount(v), 'a positive integer or null'],
+  fraction: [(v: unknown) => isFiniteNumber(v) && (v as number) >= 0 && (v as number) < 1, 'a number in [0, 1)'],
+  'positive|null': [(v: unknown) => v === null || (isFiniteNumber(v) && (v as number) > 0), 'a positive number or null'],
   seed: [(v: unknown) => Number.isInteger(v) && (v as number) >= 0 && (v as number) < 2 ** 32, 'an integer in [0, 2^32)'],
   config: [(v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v), 'a stack config object'],
 } as const satisfies Record<string, readonly [(v: unknown) => boolean, string]>;
@@ -96,9 +124,12 @@ const FIELDS: { [K in keyof TrainOptions]-?: keyof typeof KINDS } = {
   microBatch: 'count',
   lr: 'number',
   lrRampupKimg: 'number',
-  emaKimg: 'number',
+  lrDecay: 'fraction',
+  emaKimg: 'number|null',
   emaRampup: 'number|null',
-  durationKimg: 'number',
+  emaFraction: 'positive|null',
+  durationKimg: 'number|null',
+  minutes: 'positive|null',
   xflip: 'boolean',
   seed: 'seed',
   tickKimg: 'number',
@@ -113,6 +144,12 @@ const FIELDS: { [K in keyof TrainOptions]-?: keyof typeof KINDS } = {
 };
 
 /**
+ * Options added after the first runs, with the value that gives an older record's behaviour: a
+ * training_options.json without them still loads, and gets them (at the end of its key order).
+ */
+const ADDED_FIELDS: Partial<TrainOptions> = { lrDecay: 0, emaFraction: null, minutes: null };
+
+/**
  * The options recorded in a run's training_options.json (`text`), every field checked. The record keeps the
  * file's key order, so a resumed run writes the same metadata as the run it continues. Throws InputError
  * naming `source` and the field.
@@ -125,8 +162,11 @@ export function parseTrainOptions(text: string, source: string): TrainOptions {
     throw new InputError(`${source}: not JSON (${(e as Error).message})`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new InputError(`${source}: expected a JSON object of training options`);
-  assertTrainOptions(json, source);
-  return json;
+  const record = { ...json } as Record<string, unknown>;
+  for (const [field, value] of Object.entries(ADDED_FIELDS)) if (!(field in record)) record[field] = value;
+  assertTrainOptions(record, source);
+  checkPending(record, source);
+  return record;
 }
 
 function assertTrainOptions(json: object, source: string): asserts json is TrainOptions {
@@ -141,4 +181,11 @@ function assertTrainOptions(json: object, source: string): asserts json is Train
   } catch (e) {
     throw new InputError((e as Error).message);
   }
+}
+
+/** A duration or EMA half-life left null is set later, which needs what sets it. */
+function checkPending(options: TrainOptions, source: string): void {
+  if (options.durationKimg === null && options.minutes === null) throw new InputError(`${source}: "durationKimg" is null without "minutes"; expected a number`);
+  if (options.emaKimg === null && options.emaFraction === null) throw new InputError(`${source}: "emaKimg" is null without "emaFraction"; expected a number`);
+  if (options.emaKimg === null && options.emaRampup === null) throw new InputError(`${source}: "emaKimg" is null with "emaRampup" null; the EMA needs a half-life or a ramp-up`);
 }

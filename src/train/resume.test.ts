@@ -18,7 +18,7 @@ const config: LegoConfig = {
 
 const recorded: TrainOptions = {
   data: 'mnist.zip', outdir: 'runs', arch: 'tiny.json', config, cond: false, batch: 8, batchGpu: 4, microBatch: 4,
-  lr: 1e-3, lrRampupKimg: 0.05, emaKimg: 0.05, emaRampup: 0.05, durationKimg: 0.16, xflip: true, seed: 7,
+  lr: 1e-3, lrRampupKimg: 0.05, lrDecay: 0, emaKimg: 0.05, emaRampup: 0.05, emaFraction: null, durationKimg: 0.16, minutes: null, xflip: true, seed: 7,
   tickKimg: 0.016, snapTicks: 1, dumpTicks: 1, labelDropout: TRAIN_DEFAULTS.labelDropout, resume: null, transfer: null,
   threads: 2, pMean: TRAIN_DEFAULTS.pMean, pStd: TRAIN_DEFAULTS.pStd,
 };
@@ -53,6 +53,11 @@ describe('restoreOptions', () => {
       'these change only the length and reporting, so training stays bit-exact');
     const other = restoreOptions(recorded, { durationKimg: 0.32, data: 'moved/mnist.zip' }).changes;
     expect(describeChanges(other)).toBe('resuming with options changed from training_options.json: data "mnist.zip" -> "moved/mnist.zip", durationKimg 0.16 -> 0.32; ' +
+      'the continuation is no longer bit-exact with the run as recorded');
+    // A decay at the end ties the learning rate to the length.
+    expect(describeChanges(longer, { lrDecay: 0.2 })).toMatch(/durationKimg 0\.16 -> 0\.32, tickKimg 0\.016 -> 0\.032; the continuation is no longer bit-exact/);
+    expect(describeChanges(restoreOptions(recorded, { tickKimg: 0.032 }).changes, { lrDecay: 0.2 })).toMatch(/training stays bit-exact$/);
+    expect(describeChanges(restoreOptions(recorded, { lrDecay: 0.2 }).changes)).toBe('resuming with options changed from training_options.json: lrDecay 0 -> 0.2; ' +
       'the continuation is no longer bit-exact with the run as recorded');
   });
 });

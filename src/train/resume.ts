@@ -13,11 +13,12 @@ import { trainingStateFiles } from './run-dir.js';
 
 /**
  * The options a flag given again may change when a run resumes. The rest stay as recorded: the stack
- * (`arch`, `config`), where the run lives (`outdir`), how it started (`resume`, `transfer`) and the options
- * no flag sets (`labelDropout`, `pMean`, `pStd`).
+ * (`arch`, `config`), where the run lives (`outdir`), how it started (`resume`, `transfer`), what sets the
+ * length and the EMA half-life once (`minutes`, `emaFraction`) and the options no flag sets (`labelDropout`,
+ * `pMean`, `pStd`).
  */
 export const RESTORABLE_OPTIONS = [
-  'data', 'cond', 'batch', 'batchGpu', 'microBatch', 'lr', 'lrRampupKimg', 'emaKimg', 'emaRampup',
+  'data', 'cond', 'batch', 'batchGpu', 'microBatch', 'lr', 'lrRampupKimg', 'lrDecay', 'emaKimg', 'emaRampup',
   'durationKimg', 'xflip', 'seed', 'tickKimg', 'snapTicks', 'dumpTicks', 'threads',
 ] as const satisfies readonly (keyof TrainOptions)[];
 export type RestorableOption = (typeof RESTORABLE_OPTIONS)[number];
@@ -32,7 +33,10 @@ export interface OptionChange<K extends RestorableOption = RestorableOption> {
   to: TrainOptions[K];
 }
 
-/** Options that change only how long the run goes and how it reports, never the numbers it computes. */
+/**
+ * Options that change only how long the run goes and how it reports, never the numbers it computes; the
+ * length only while the learning rate does not decay towards the end of the run.
+ */
 const KEEPS_BIT_EXACT: ReadonlySet<RestorableOption> = new Set(['durationKimg', 'tickKimg', 'snapTicks', 'dumpTicks']);
 
 /**
@@ -60,10 +64,13 @@ function setOption<K extends RestorableOption>(options: TrainOptions, option: K,
   options[option] = value;
 }
 
-/** One log line on what a resume changed, and whether the continuation still matches an uninterrupted run bit for bit. */
-export function describeChanges(changes: readonly OptionChange[]): string {
+/**
+ * One log line on what a resume changed, and whether the continuation still matches an uninterrupted run bit
+ * for bit; `lrDecay` is the resumed run's (a decay ties the learning rate to the length).
+ */
+export function describeChanges(changes: readonly OptionChange[], { lrDecay = 0 }: { lrDecay?: number } = {}): string {
   const list = changes.map(({ option, from, to }) => `${option} ${JSON.stringify(from)} -> ${JSON.stringify(to)}`).join(', ');
-  const exact = changes.every((c) => KEEPS_BIT_EXACT.has(c.option));
+  const exact = changes.every((c) => KEEPS_BIT_EXACT.has(c.option) && !(c.option === 'durationKimg' && lrDecay > 0));
   return `resuming with options changed from training_options.json: ${list}; ` +
     (exact ? 'these change only the length and reporting, so training stays bit-exact' : 'the continuation is no longer bit-exact with the run as recorded');
 }

@@ -12,7 +12,8 @@ import { loadAnyCheckpoint } from '../../io/load-any.js';
 import { readTrainingState } from '../../io/training-state-file.js';
 import { train, type TrainingImages, type TrainStart } from '../../train/loop.js';
 import { defaultMicroBatch } from '../../lego/micro-batch.js';
-import { TRAIN_DEFAULTS, type TrainOptions } from '../../train/options.js';
+import { BUDGET_RULES } from '../../train/budget.js';
+import { applyEmaFraction, BUDGET_DEFAULTS, TRAIN_DEFAULTS, type TrainOptions } from '../../train/options.js';
 import {
   describeChanges, loadRunState, newestRunState, restoreOptions, RESTORABLE_OPTIONS,
   type DamagedState, type ExplicitOptions, type OptionChange, type RestorableOption, type ResumePoint,
@@ -32,9 +33,12 @@ interface TrainFlags {
   microBatch?: string;
   lr: string;
   lrRampup: string;
+  lrDecay?: string;
   ema: string;
   emaRampup: string;
+  emaFraction?: string;
   duration: string;
+  minutes?: string;
   xflip?: boolean;
   seed: string;
   tick: string;
@@ -59,6 +63,7 @@ const OPTION_FLAGS: { [K in RestorableOption]: { attr: keyof TrainFlags; parse: 
   microBatch: { attr: 'microBatch', parse: (f) => parseIntFlag('--micro-batch', f.microBatch ?? '', { min: 1 }) },
   lr: { attr: 'lr', parse: (f) => parseNumberFlag('--lr', f.lr, { min: 0 }) },
   lrRampupKimg: { attr: 'lrRampup', parse: (f) => parseNumberFlag('--lr-rampup', f.lrRampup, { min: 0 }) },
+  lrDecay: { attr: 'lrDecay', parse: (f) => parseLrDecay(f.lrDecay ?? '') },
   emaKimg: { attr: 'ema', parse: (f) => parseNumberFlag('--ema', f.ema, { min: 0 }) },
   emaRampup: { attr: 'emaRampup', parse: (f) => (f.emaRampup === 'none' ? null : parseNumberFlag('--ema-rampup', f.emaRampup, { min: 0 })) },
   durationKimg: { attr: 'duration', parse: (f) => parseNumberFlag('--duration', f.duration, { min: 0 }) },
@@ -69,6 +74,16 @@ const OPTION_FLAGS: { [K in RestorableOption]: { attr: keyof TrainFlags; parse: 
   dumpTicks: { attr: 'dump', parse: (f) => parseIntFlag('--dump', f.dump, { min: 1 }) },
   threads: { attr: 'threads', parse: (f) => parseThreads(f.threads) ?? null },
 };
+
+/** `--lr-decay`: the last fraction of the run over which the learning rate falls to 0, in [0, 1). */
+function parseLrDecay(value: string): number {
+  const fraction = parseNumberFlag('--lr-decay', value, { min: 0 });
+  if (fraction >= 1) throw new UsageError(`--lr-decay: expected a fraction of the run in [0, 1), got ${fraction}`);
+  return fraction;
+}
+
+const parseMinutes = (value: string) => parseNumberFlag('--minutes', value, { min: 1e-3 });
+const parseEmaFraction = (value: string) => parseNumberFlag('--ema-fraction', value, { min: 1e-6 });
 
 /** What the action trains, and the run directory it continues in place (null: a new one is created). */
 interface Plan {
@@ -98,9 +113,12 @@ export function trainCommand(): Command {
     .option('--micro-batch <n>', 'images per micro-batch inside a graph run: the same gradient up to float rounding, less memory (default: --batch-gpu, halved while its largest activation exceeds 32 MiB)')
     .option('--lr <lr>', 'learning rate', String(TRAIN_DEFAULTS.lr))
     .option('--lr-rampup <kimg>', 'learning-rate ramp-up length', String(TRAIN_DEFAULTS.lrRampupKimg))
+    .option('--lr-decay <fraction>', `the learning rate falls linearly to 0 over this last fraction of the training length, in [0, 1) (default: ${TRAIN_DEFAULTS.lrDecay}, no decay; ${BUDGET_DEFAULTS.lrDecay} with --minutes)`)
     .option('--ema <kimg>', 'EMA half-life', String(TRAIN_DEFAULTS.emaKimg))
     .option('--ema-rampup <ratio>', 'EMA ramp-up ratio ("none" to disable)', String(TRAIN_DEFAULTS.emaRampup))
+    .option('--ema-fraction <f>', `EMA half-life as a fraction of the training length, instead of --ema; needs an EMA ramp-up (default: none; ${BUDGET_DEFAULTS.emaFraction} with --minutes unless --ema is given)`)
     .option('--duration <kimg>', 'training length in thousands of images', '200000')
+    .option('--minutes <m>', 'wall-clock budget instead of --duration, counted from the start of the process (start-up, data loading and compilation included): a short timed warm-up sets the training length once (default: none)')
     .option('--xflip', 'random horizontal flips')
     .option('--seed <n>', 'seed of every random stream of the run', '0')
     .option('--tick <kimg>', 'progress report interval', String(TRAIN_DEFAULTS.tickKimg))
@@ -120,17 +138,26 @@ network-snapshot-KKKKKK.safetensors (EMA weights, self-describing) and training-
 too). A flag given again changes its option (--duration to train longer, --data for a moved dataset): log.txt
 says what changed, and whether training stays bit-exact. The stack (--arch) and the directory cannot change.
 
+--minutes M trains for M minutes of wall-clock time from the start of the process: after a timed warm-up (at
+least ${BUDGET_RULES.warmupSteps} steps and ${BUDGET_RULES.warmupSeconds} s, at most ${BUDGET_RULES.warmupMaxFraction * 100}% of the budget) it sets the training length once, in images, keeping
+${BUDGET_RULES.reserveFraction * 100}% of the time left plus ${BUDGET_RULES.reserveSeconds} s for snapshots and states, and records it in training_options.json (log.txt
+says "budget ... duration set to ... kimg"); steps that would still run past the budget stop ${BUDGET_RULES.finalWriteSeconds} s before its
+end, as Ctrl-C would. From then on the run depends on images alone: resumed, it
+continues bit for bit with the recorded length (change it with --duration; --minutes cannot change). A run
+stopped before that times a new warm-up when resumed, with the budget counted from the new start.
+
 Examples:
   lego train --data mnist32.zip --arch lego_S_PG_64 --cond --batch 64 --duration 200 --tick 4
   lego train --data mnist32.zip --arch my-stack.json --batch 32 --lr 2e-4 --lr-rampup 10 --duration 100
+  lego train --data mnist32.zip --cond --minutes 60
   lego train --resume training-runs/00003-mnist32-lego_S_PG_64-batch64`)
     .action(async (flags: TrainFlags, command: Command) => {
       const given = (attr: keyof TrainFlags) => command.getOptionValueSource(attr) === 'cli';
       const runDir = flags.resume === undefined ? null : runDirOf(flags.resume);
-      const plan = runDir === null ? await planNewRun(flags) : await planResume(flags, given, runDir);
+      const plan = runDir === null ? await planNewRun(flags, given) : await planResume(flags, given, runDir);
       const { options, data, start, inPlace } = plan;
       if (flags.dryRun) {
-        if (inPlace && inPlace.changes.length > 0) process.stderr.write(`${describeChanges(inPlace.changes)}\n`);
+        if (inPlace && inPlace.changes.length > 0) process.stderr.write(`${describeChanges(inPlace.changes, options)}\n`);
         console.log(JSON.stringify(options, null, 2));
         return;
       }
@@ -142,9 +169,10 @@ Examples:
 // ---------------------------------------------------------------------------------------------
 // A new run directory: a fresh run, a transfer, or a bare training-state file
 
-async function planNewRun(flags: TrainFlags): Promise<Plan> {
+async function planNewRun(flags: TrainFlags, given: (attr: keyof TrainFlags) => boolean): Promise<Plan> {
   if (flags.resumeFallback) throw new UsageError('--resume-fallback: needs --resume naming a run directory (one with training_options.json); it picks among that run\'s training states');
   if (flags.data === undefined) throw new UsageError('--data: required, unless --resume names a run directory (which records its data)');
+  const length = lengthOptions(flags, given);
   const batch = OPTION_FLAGS.batch.parse(flags);
   const batchGpu = flags.batchGpu === undefined ? batch : parseIntFlag('--batch-gpu', flags.batchGpu, { min: 1, max: batch });
   if (batch % batchGpu !== 0) throw new UsageError(`--batch-gpu: ${batchGpu} does not divide --batch ${batch}`);
@@ -181,9 +209,12 @@ async function planNewRun(flags: TrainFlags): Promise<Plan> {
     microBatch,
     lr: OPTION_FLAGS.lr.parse(flags),
     lrRampupKimg: OPTION_FLAGS.lrRampupKimg.parse(flags),
-    emaKimg: OPTION_FLAGS.emaKimg.parse(flags),
-    emaRampup: OPTION_FLAGS.emaRampup.parse(flags),
-    durationKimg: OPTION_FLAGS.durationKimg.parse(flags),
+    lrDecay: length.lrDecay,
+    emaKimg: length.emaKimg,
+    emaRampup: length.emaRampup,
+    emaFraction: length.emaFraction,
+    durationKimg: length.durationKimg,
+    minutes: length.minutes,
     xflip: OPTION_FLAGS.xflip.parse(flags),
     seed: OPTION_FLAGS.seed.parse(flags),
     tickKimg: OPTION_FLAGS.tickKimg.parse(flags),
@@ -196,7 +227,55 @@ async function planNewRun(flags: TrainFlags): Promise<Plan> {
     pMean: TRAIN_DEFAULTS.pMean,
     pStd: TRAIN_DEFAULTS.pStd,
   };
-  return { options, data, start, inPlace: null };
+  return { options: applyEmaFraction(options), data, start, inPlace: null };
+}
+
+/** The options of a new run that depend on its length: a budget or a duration, and the decay and EMA that follow it. */
+type LengthOptions = Pick<TrainOptions, 'lrDecay' | 'emaKimg' | 'emaRampup' | 'emaFraction' | 'durationKimg' | 'minutes'>;
+
+/**
+ * A new run's length options from the flags: --minutes leaves the duration to its conversion and brings
+ * BUDGET_DEFAULTS for the flags not given (no EMA fraction with --ema, or without a ramp-up to bridge the
+ * warm-up); an EMA fraction leaves the half-life to applyEmaFraction.
+ */
+function lengthOptions(flags: TrainFlags, given: (attr: keyof TrainFlags) => boolean): LengthOptions {
+  const minutes = flags.minutes === undefined ? null : parseMinutes(flags.minutes);
+  if (minutes !== null && given('duration')) throw new UsageError('--minutes and --duration: give one; --minutes sets the training length from a wall-clock budget');
+  if (flags.emaFraction !== undefined && given('ema')) throw new UsageError('--ema and --ema-fraction: give one; --ema-fraction sets the EMA half-life to a fraction of the training length');
+  const emaRampup = OPTION_FLAGS.emaRampup.parse(flags);
+  let lrDecay: number = TRAIN_DEFAULTS.lrDecay;
+  let emaFraction: number | null = null;
+  if (minutes !== null) {
+    lrDecay = BUDGET_DEFAULTS.lrDecay;
+    if (!given('ema') && emaRampup !== null) emaFraction = BUDGET_DEFAULTS.emaFraction;
+  }
+  if (flags.lrDecay !== undefined) lrDecay = OPTION_FLAGS.lrDecay.parse(flags);
+  if (flags.emaFraction !== undefined) emaFraction = parseEmaFraction(flags.emaFraction);
+  const options: LengthOptions = {
+    lrDecay,
+    emaKimg: emaFraction === null ? OPTION_FLAGS.emaKimg.parse(flags) : null,
+    emaRampup,
+    emaFraction,
+    durationKimg: minutes === null ? OPTION_FLAGS.durationKimg.parse(flags) : null,
+    minutes,
+  };
+  checkLengthOptions(options, () => '');
+  return options;
+}
+
+/**
+ * Checks between the length options a run will train with; `theRuns(attr)` marks a value the run recorded.
+ * A budget's decay must start after its warm-up, and an EMA fraction needs a ramp-up to bridge the steps
+ * before its half-life is known.
+ */
+function checkLengthOptions(options: LengthOptions, theRuns: (attr: keyof TrainFlags) => string): void {
+  const maxDecay = 1 - BUDGET_RULES.warmupMaxFraction;
+  if (options.minutes !== null && options.lrDecay > maxDecay) {
+    throw new UsageError(`--lr-decay: ${options.lrDecay}${theRuns('lrDecay')} is over ${maxDecay} with --minutes; the decay would start inside the warm-up (up to ${BUDGET_RULES.warmupMaxFraction * 100}% of the budget)`);
+  }
+  if (options.emaFraction !== null && options.emaRampup === null) {
+    throw new UsageError(`--ema-rampup: none with --ema-fraction ${options.emaFraction}${theRuns('emaFraction')}; the fraction needs an EMA ramp-up: keep one, or give the half-life with --ema`);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -225,8 +304,19 @@ async function planResume(flags: TrainFlags, given: (attr: keyof TrainFlags) => 
     throw new UsageError(`--outdir: a resumed run continues in its own directory ${runDir}; drop --outdir`);
   }
   const recorded = readRunOptions(runDir);
-  const { options, changes } = restoreOptions(recorded, explicitOptions(flags, given));
+  if (given('minutes') && parseMinutes(flags.minutes ?? '') !== recorded.minutes) {
+    const budget = recorded.minutes === null ? 'has no budget' : `has a budget of ${recorded.minutes} min`;
+    throw new UsageError(`--minutes: ${runDir} ${budget}; a run's budget is converted into its length once: use --duration to change its length`);
+  }
+  if (given('emaFraction') && parseEmaFraction(flags.emaFraction ?? '') !== recorded.emaFraction) {
+    const fraction = recorded.emaFraction === null ? 'has no EMA fraction' : `has an EMA fraction of ${recorded.emaFraction}`;
+    throw new UsageError(`--ema-fraction: ${runDir} ${fraction}; it sets the half-life once: use --ema to change the half-life`);
+  }
+  const restored = restoreOptions(recorded, explicitOptions(flags, given));
+  const options = applyEmaFraction(restored.options);
+  const changes = restored.changes;
   const theRuns = (attr: keyof TrainFlags) => (given(attr) ? '' : ' (the run\'s)');
+  checkLengthOptions(options, theRuns);
   if (options.batch % options.batchGpu !== 0) {
     throw new UsageError(`--batch-gpu: ${options.batchGpu}${theRuns('batchGpu')} does not divide --batch ${options.batch}`);
   }
@@ -274,7 +364,7 @@ async function continueInPlace({ runDir, point, damaged, changes }: InPlace, opt
   const progress = point.state.progress;
   note(`resuming from ${basename(point.file)} at kimg ${((progress?.nimg ?? 0) / 1000).toFixed(3)}`);
   if (changes.length > 0) {
-    note(describeChanges(changes));
+    note(describeChanges(changes, options));
     await writeRunOptions(runDir, options);
   }
   if (progress) {
@@ -305,15 +395,27 @@ async function runTraining(options: TrainOptions, data: Dataset | LatentDataset,
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // Until a budget is converted into kimg, the bar counts its minutes (the budget's clock starts with the process).
+  let budgetMinutes = options.durationKimg === null;
+  const minutesNow = () => Math.round(performance.now() / 600) / 100;
   const bar = process.stderr.isTTY
-    ? new SingleBar({ format: 'train [{bar}] {value}/{total} kimg | loss {loss} | {speed} s/kimg | ETA {eta_formatted}' })
+    ? new SingleBar({ format: 'train [{bar}] {value}/{total} {unit} | loss {loss} | {speed} s/kimg | ETA {eta_formatted}' })
     : null;
-  bar?.start(options.durationKimg, (start.resume?.progress?.nimg ?? 0) / 1000, { loss: '-', speed: '-' });
+  if (options.durationKimg === null) bar?.start(options.minutes ?? 0, minutesNow(), { unit: 'min of the budget', loss: '-', speed: '-' });
+  else bar?.start(options.durationKimg, (start.resume?.progress?.nimg ?? 0) / 1000, { unit: 'kimg', loss: '-', speed: '-' });
   console.log(`run directory: ${runDir}`);
   try {
     await train(options, images, runDir, start, {
       log: (line) => (bar ? bar.updateETA() : console.log(line)),
-      onStep: ({ nimg, loss, secPerKimg }) => bar?.update(nimg / 1000, { loss: (loss / (config.imgChannels * config.imgResolution ** 2)).toFixed(4), speed: secPerKimg.toFixed(1) }),
+      onStep: ({ nimg, loss, secPerKimg }) => bar?.update(budgetMinutes ? minutesNow() : nimg / 1000, {
+        loss: (loss / (config.imgChannels * config.imgResolution ** 2)).toFixed(4),
+        speed: secPerKimg.toFixed(1),
+      }),
+      onDuration: (durationKimg, nimg) => {
+        budgetMinutes = false;
+        bar?.stop();
+        bar?.start(durationKimg, nimg / 1000, { unit: 'kimg', loss: '-', speed: '-' });
+      },
       stopRequested: () => stop,
     });
   } finally {
