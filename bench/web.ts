@@ -117,12 +117,7 @@ async function browserProfile(browser: Browser, url: string, bricks: number): Pr
   page.on('console', (m) => lines.push(m.text()));
   await page.goto(`${url}${flags.query ? `${flags.query}&` : '?'}profile=1`);
   await page.waitForFunction(() => !(document.getElementById('generate') as HTMLButtonElement).disabled, null, { timeout: 600_000 });
-  await page.selectOption('#class', String(classLabel));
-  await page.fill('#seed', String(seed));
-  await page.fill('#steps', String(steps));
-  if (batch > 1) await page.fill('#images', String(batch));
-  if (precision !== 'float32') await page.selectOption('#precision', precision);
-  await page.waitForFunction(() => document.body.dataset.warm === 'true', null, { timeout: 600_000 });
+  await chooseSettings(page);
   await clickGenerate(page);
   // Console messages arrive on their own schedule: wait for the last graph's dump to close.
   const last = `lego-profile brick${bricks - 1}:`;
@@ -142,6 +137,16 @@ async function browserProfile(browser: Browser, url: string, bricks: number): Pr
 
 function medianBrick(runs: BrickStats[]): BrickTimes {
   return { calls: runs[0].calls, ms: median(runs.map((r) => r.ms)), flops: runs[0].flops };
+}
+
+/** Fill in the form as a user would, then wait for the page's warm-up (which runs while settings are chosen). */
+async function chooseSettings(page: Page): Promise<void> {
+  await page.selectOption('#class', String(classLabel));
+  await page.fill('#seed', String(seed));
+  await page.fill('#steps', String(steps));
+  if (batch > 1) await page.fill('#images', String(batch));
+  if (precision !== 'float32') await page.selectOption('#precision', precision);
+  await page.waitForFunction(() => document.body.dataset.warm === 'true', null, { timeout: 600_000 });
 }
 
 async function clickGenerate(page: Page): Promise<number> {
@@ -171,13 +176,7 @@ async function browserRun(browser: Browser, url: string, provider: 'wasm' | 'web
   if (provider === 'webgpu') await page.selectOption('#provider', 'webgpu');
   await page.waitForFunction(() => !(document.getElementById('generate') as HTMLButtonElement).disabled, null, { timeout: 600_000 });
   const readyS = (performance.now() - opened) / 1000;
-  await page.selectOption('#class', String(classLabel));
-  await page.fill('#seed', String(seed));
-  await page.fill('#steps', String(steps));
-  if (batch > 1) await page.fill('#images', String(batch));
-  if (precision !== 'float32') await page.selectOption('#precision', precision);
-  // A user chooses settings while the page warms up; the bench waits for the warm-up to end.
-  await page.waitForFunction(() => document.body.dataset.warm === 'true', null, { timeout: 600_000 });
+  await chooseSettings(page);
   const warmS = (performance.now() - opened) / 1000;
   const firstImageS = await clickGenerate(page);
   const openToFirstImageS = (performance.now() - opened) / 1000;
