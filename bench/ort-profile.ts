@@ -1,6 +1,7 @@
 // ONNX Runtime profiles (Chrome trace events, native files or the browser's console dump) summed per
 // op type: each node's median kernel time over its runs (so a first run's allocations do not count),
 // added up over the nodes of one op type. One run of the graph, in steady state.
+import { median } from '../src/timing.js';
 
 export interface KernelEvent {
   cat: string;
@@ -31,11 +32,8 @@ export function msPerOp(events: readonly KernelEvent[]): Map<string, { ms: numbe
   }
   const byOp = new Map<string, { ms: number; nodes: number }>();
   for (const { op, durs } of byNode.values()) {
-    const sorted = [...durs].sort((a, b) => a - b);
-    const mid = sorted.length >> 1;
-    const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
     const entry = byOp.get(op) ?? { ms: 0, nodes: 0 };
-    entry.ms += median / 1000;
+    entry.ms += median(durs) / 1000;
     entry.nodes++;
     byOp.set(op, entry);
   }

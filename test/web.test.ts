@@ -13,6 +13,15 @@ import { legoBin, runLego } from './helpers/lego-cli.js';
 
 const skip = process.env.LEGO_SKIP_BROWSER_TESTS === '1';
 
+/** The page's output canvas: its size and the red channel of every pixel (gray images: the value). */
+function canvasRed(page: Page): Promise<{ width: number; height: number; red: number[] }> {
+  return page.evaluate(() => {
+    const c = document.getElementById('output') as HTMLCanvasElement;
+    const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    return { width: c.width, height: c.height, red: Array.from(data.filter((_, i) => i % 4 === 0)) };
+  });
+}
+
 describe.skipIf(skip)('the web app in a browser', () => {
   let server: ChildProcess;
   let url: string;
@@ -69,11 +78,7 @@ describe.skipIf(skip)('the web app in a browser', () => {
     await finished(page);
     expect(await page.textContent('#form-problem')).toBe('');
     expect(await page.textContent('#status')).toMatch(/^Done in .* \(seed 0, class 3\)/);
-    const canvas = await page.evaluate(() => {
-      const c = document.getElementById('output') as HTMLCanvasElement;
-      const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-      return { width: c.width, height: c.height, red: Array.from(data.filter((_, i) => i % 4 === 0)) };
-    });
+    const canvas = await canvasRed(page);
     expect([canvas.width, canvas.height]).toEqual([expected.width, expected.height]);
     const diff = canvas.red.reduce((s, v, i) => s + Math.abs(v - expected.data[i]), 0) / canvas.red.length;
     expect(diff).toBeLessThan(2);
@@ -104,10 +109,7 @@ describe.skipIf(skip)('the web app in a browser', () => {
     await finished(page);
     expect(await page.textContent('#form-problem')).toBe('');
     expect(await page.textContent('#status')).toMatch(/^Done in .* \(seed 2, class 5\)/);
-    const red = await page.evaluate(() => {
-      const c = document.getElementById('output') as HTMLCanvasElement;
-      return Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data.filter((_, i) => i % 4 === 0));
-    });
+    const { red } = await canvasRed(page);
     expect(red.length).toBe(expected.width * expected.height);
     expect(red.reduce((sum, v, i) => sum + Math.abs(v - expected.data[i]), 0) / red.length).toBeLessThan(2);
     expect(errors).toEqual([]);
@@ -228,10 +230,7 @@ describe.skipIf(skip)('the web app in a browser', () => {
         .then(() => true, () => false);
       if (!done) skipBecause(`two steps on the software WebGPU adapter took over ${GPU_RUN_MS / 1000} s (a loaded machine)`);
       expect(await page.textContent('#form-problem')).toBe('');
-      const red = await page.evaluate(() => {
-        const c = document.getElementById('output') as HTMLCanvasElement;
-        return Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data.filter((_, i) => i % 4 === 0));
-      });
+      const { red } = await canvasRed(page);
       expect(red.reduce((sum, v, i) => sum + Math.abs(v - expected.data[i]), 0) / red.length).toBeLessThan(2);
       expect(errors).toEqual([]);
     } finally {
