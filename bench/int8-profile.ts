@@ -1,8 +1,8 @@
 // Where an int8 forward spends its time: every brick graph of lego_S_PG_64 at 64x64 (one micro-batch of
 // `lego bench --batch 8`) run under ONNX Runtime's profiler in float32 and in int8, kernel time per op.
-// Checks that the block Linears run as MatMulInteger kernels (no float fallback) and sets the quantised
-// products (MatMulInteger plus the activation quantisation and the dequantisation around it) against the
-// float32 products they replace.
+// Checks that the block Linears run as integer kernels (MatMulIntegerToFloat, no float fallback) and sets
+// the quantised products (the integer product plus the activation quantisation and the row scale and bias
+// after it) against the float32 products they replace.
 // Run: npx tsx bench/int8-profile.ts [rounds, default 3] [images per graph run, default 4]
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -80,7 +80,7 @@ const isBlockProduct = (e: KernelEvent) =>
 function int8Part(e: KernelEvent): 'matmul' | 'quantise' | 'dequantise' | null {
   const op = e.args.op_name!;
   const [a] = shapes(e);
-  if (op === 'MatMulInteger') return 'matmul';
+  if (op === 'MatMulInteger' || op === 'MatMulIntegerToFloat') return 'matmul';
   if (['ReduceMax', 'ReduceMin', 'QuantizeLinear'].includes(op)) return 'quantise';
   // The row scales: (M, 1) tensors; modulations and gates are 4-D and stay out.
   if (['Neg', 'Greater', 'Where', 'Div'].includes(op) && a?.length === 2 && a[1] === 1) return 'quantise';
@@ -106,7 +106,7 @@ for (let k = 0; k < cfg.bricks.length; k++) {
   addByOp(int8, 'int8');
   const fallbacks = int8.filter(isBlockProduct);
   if (fallbacks.length > 0) throw new Error(`brick ${k}: ${fallbacks.length} block products still run as float kernels in int8`);
-  const providers = new Set(int8.filter((e) => e.args.op_name === 'MatMulInteger').map((e) => e.args.provider));
+  const providers = new Set(int8.filter((e) => e.args.op_name === 'MatMulInteger' || e.args.op_name === 'MatMulIntegerToFloat').map((e) => e.args.provider));
   const part = (p: string) => ms(int8.filter((e) => int8Part(e) === p));
   const row = { floatProducts: ms(float.filter(isBlockProduct)), matmul: part('matmul'), quantise: part('quantise'), dequantise: part('dequantise') };
   const int8Products = row.matmul + row.quantise + row.dequantise;
@@ -122,7 +122,7 @@ for (let k = 0; k < cfg.bricks.length; k++) {
 rmSync(dir, { recursive: true, force: true });
 const int8Products = totals.matmul + totals.quantise + totals.dequantise;
 console.log(`lego_S_PG_64 at ${r}x${r}, ${n} images per graph run, kernel ms per run (mean of ${rounds} runs after a warm-up)`);
-console.log('| brick | all kernels, float32 | all kernels, int8 | float32 block products | int8 block products (MatMulInteger + quantise + dequantise) | products ratio | MatMulInteger on |');
+console.log('| brick | all kernels, float32 | all kernels, int8 | float32 block products | int8 block products (integer product + quantise + dequantise) | products ratio | integer product on |');
 console.log('| --- | --- | --- | --- | --- | --- | --- |');
 for (const row of rows) console.log(row);
 console.log(`| all | ${totals.float.toFixed(0)} | ${totals.int8.toFixed(0)} | ${totals.floatProducts.toFixed(0)} | ${int8Products.toFixed(0)} ` +

@@ -1,10 +1,11 @@
 // The built `lego` binary, run as a user would: exit codes, one-line errors, JSON output.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { lego } from './helpers/lego-cli.js';
+import { lego, legoBin } from './helpers/lego-cli.js';
 
 const golden = fileURLToPath(new URL('./reference/', import.meta.url));
 
@@ -20,6 +21,17 @@ describe('lego CLI', () => {
     const { code, stdout } = await lego('--help');
     expect(code).toBe(0);
     for (const c of ['verify-reference', 'bench']) expect(stdout).toContain(c);
+  });
+
+  it('stops quietly, exit 0, when its reader closes the pipe early (lego dataset --help | head -1)', async () => {
+    const child = spawn(process.execPath, [legoBin, 'dataset', '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // The reader goes away before the help is written: every write meets a closed pipe (EPIPE).
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += String(d)));
+    const code = await new Promise<number | null>((done) => child.on('close', done));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 
   it('verify-reference passes on the public reference files', async () => {

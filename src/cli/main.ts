@@ -16,6 +16,14 @@ import { vaeCommand } from './commands/vae.js';
 import { verifyReferenceCommand } from './commands/verify-reference.js';
 import { workerCommand } from './commands/worker.js';
 
+// Output piped into a reader that stops early (`lego dataset --help | head`): stop quietly, as Unix tools do.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(process.exitCode ?? 0);
+  });
+}
+
 const program = new Command('lego')
   .description('LEGO diffusion models: stackable, skippable bricks, on CPU with ONNX Runtime')
   .version('0.1.0')

@@ -49,6 +49,8 @@ const flopRules: { [K in OpType]: FlopRule<K> } = {
   QuantizeLinear: perElement(3),
   // An 8-bit multiply-add counts as 2 ops, like a float one.
   MatMulInteger: ({ inputs: [a], output }) => 2 * output.size * a.shape[a.rank - 1],
+  // The product, then a cast and a multiply per output element.
+  MatMulIntegerToFloat: ({ inputs: [a], output }) => 2 * output.size * a.shape[a.rank - 1] + 2 * output.size,
   LayerNorm: perElement(8),
   GeluTanh: perElement(8),
   // q (N, T, D), k (N, Tk, D): two products of 2 T Tk D FLOPs, and softmax over each head's T x Tk scores.

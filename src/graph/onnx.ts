@@ -12,7 +12,7 @@ type IValueInfo = onnxProto.onnx.IValueInfoProto;
 
 export const OPSET = 20;
 const IR_VERSION = 9;
-/** ONNX Runtime's contrib ops (MultiHeadAttention), on its CPU, CUDA, WebGPU and WASM builds. */
+/** ONNX Runtime's contrib ops (MultiHeadAttention, MatMulIntegerToFloat), on its CPU, CUDA, WebGPU and WASM builds. */
 const MS_DOMAIN = 'com.microsoft';
 
 const ELEM: Record<DType, number> = {
@@ -139,6 +139,14 @@ const emit: { [K in OpType]: OnnxRule<K> } = {
     const zp = `${to.out}_a_zero_point`;
     to.initializers.push({ name: zp, dims: [], dataType: ELEM.uint8, rawData: Uint8Array.of(aZeroPoint) });
     to.node('MatMulInteger', [...to.ins, zp]);
+  },
+  // ONNX Runtime's contrib op scales by a_scale * b_scale: a_scale is 1 (a's scale is per row, applied after).
+  MatMulIntegerToFloat: ({ attrs: { aZeroPoint } }, to) => {
+    const [zp, one] = [`${to.out}_a_zero_point`, `${to.out}_a_scale`];
+    to.initializers.push({ name: zp, dims: [], dataType: ELEM.uint8, rawData: Uint8Array.of(aZeroPoint) });
+    to.initializers.push({ name: one, dims: [], dataType: ELEM.float32, rawData: new Uint8Array(Float32Array.of(1).buffer) });
+    const [a, b, bScale] = to.ins;
+    to.node('MatMulIntegerToFloat', [a, b, one, bScale, zp], [], MS_DOMAIN);
   },
   // LayerNormalization requires a scale input: ones over the last axis.
   LayerNorm: ({ output, attrs: { epsilon } }, to) => {

@@ -66,6 +66,11 @@ export interface OpAttrs {
   QuantizeLinear: { axis: number; zeroPoint: number };
   /** (a - aZeroPoint) b accumulated in int32, a uint8 (…, M, K), b int8 (K, N): ONNX MatMulInteger. */
   MatMulInteger: { aZeroPoint: number };
+  /**
+   * (a - aZeroPoint) b accumulated in int32, times bScale (N) per column, as float32: the product and its
+   * cast and column scaling in one kernel (ONNX Runtime's MatMulIntegerToFloat).
+   */
+  MatMulIntegerToFloat: { aZeroPoint: number };
 }
 export type OpType = keyof OpAttrs;
 
@@ -234,6 +239,16 @@ export function matmulInteger(a: Value, b: Value, aZeroPoint: number): Value {
     throw new Error(`internal: matmulInteger: a ${a.dtype} ${fmt(a.shape)}, b ${b.dtype} ${fmt(b.shape)}`);
   }
   return a.graph.add('MatMulInteger', [a, b], { aZeroPoint }, [...a.shape.slice(0, -1), b.shape[1]], 'int32');
+}
+
+/** (a - aZeroPoint) b bScale: a uint8 (…, M, K), b int8 (K, N), bScale float32 (N) -> float32 (…, M, N). */
+export function matmulIntegerToFloat(a: Value, b: Value, bScale: Value, aZeroPoint: number): Value {
+  const k = a.shape[a.rank - 1];
+  const n = b.shape[1];
+  if (a.dtype !== 'uint8' || b.dtype !== 'int8' || a.rank < 2 || b.rank !== 2 || b.shape[0] !== k || bScale.dtype !== 'float32' || bScale.rank !== 1 || bScale.shape[0] !== n) {
+    throw new Error(`internal: matmulIntegerToFloat: a ${a.dtype} ${fmt(a.shape)}, b ${b.dtype} ${fmt(b.shape)}, bScale ${bScale.dtype} ${fmt(bScale.shape)}`);
+  }
+  return a.graph.add('MatMulIntegerToFloat', [a, b, bScale], { aZeroPoint }, [...a.shape.slice(0, -1), n], 'float32');
 }
 
 export function softmax(x: Value, axis = -1): Value {

@@ -1,8 +1,8 @@
 // nn.Linear as an 8-bit product: weights quantised per output channel at load time (quantize.ts),
-// activations per row at run time, products accumulated in int32 by ONNX MatMulInteger (uint8 x int8).
+// activations per row at run time, products accumulated in int32 (uint8 x int8, ONNX Runtime's MatMulIntegerToFloat).
 // Every row has its own scale, so a row's result never depends on the other rows of the batch.
 import {
-  add, cast, div, greater, matmulInteger, mul, neg, quantizeLinear, reduceMax, reduceMin, reshape, slice, where, type DType, type Shape, type Value,
+  add, div, greater, matmulIntegerToFloat, mul, neg, quantizeLinear, reduceMax, reduceMin, reshape, slice, where, type DType, type Shape, type Value,
 } from '../graph/ops.js';
 import type { Params } from './params.js';
 import { ACTIVATION_ZERO_POINT, QMAX, quantizedNames } from './quantize.js';
@@ -32,11 +32,12 @@ export function quantizeRows(x: Value): QuantizedRows {
 
 /**
  * y = s_r scale_j sum_k (q_rk - 128) w_kj + b_j: quantised rows times an int8 weight (K, N) with its
- * scales (N) and float bias (N), the int32 result cast to float32. -> (..., N).
+ * scales (N) and float bias (N). The int32 sums are cast and scaled per column inside the product's kernel
+ * (a pass over (M, N) fewer, and no int32 tensor); the row scale and the bias follow. -> (..., N).
  */
 export function int8Product(x: QuantizedRows, wq: Value, wScale: Value, bias: Value): Value {
-  const acc = cast(matmulInteger(x.q, wq, ACTIVATION_ZERO_POINT), 'float32'); // (M, N)
-  return reshape(add(mul(mul(acc, x.scale), wScale), bias), [...x.lead, wq.shape[1]]);
+  const scaled = matmulIntegerToFloat(x.q, wq, wScale, ACTIVATION_ZERO_POINT); // (M, N)
+  return reshape(add(mul(scaled, x.scale), bias), [...x.lead, wq.shape[1]]);
 }
 
 /** A graph input computed from the weights when the model loads (not a parameter: never saved or trained). */

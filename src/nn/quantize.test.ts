@@ -111,7 +111,8 @@ describe('int8Product (graph)', () => {
       for (let j = 0; j < n; j++) {
         let acc = 0;
         for (let i = 0; i < k; i++) acc += (rows.q[r * k + i] - 128) * wq[i * n + j];
-        const expected = Math.fround(Math.fround(Math.fround(acc * rows.scale[r]) * wScale[j]) + bias[j]);
+        // The column scale inside the product's kernel, then the row scale, then the bias.
+        const expected = Math.fround(Math.fround(Math.fround(acc * wScale[j]) * rows.scale[r]) + bias[j]);
         expect(out[r * n + j]).toBe(expected);
       }
     }

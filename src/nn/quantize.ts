@@ -18,7 +18,7 @@ export function quantizedNames(weightName: string): { q: string; scale: string }
   return { q: `${weightName}.q`, scale: `${weightName}.scale` };
 }
 
-/** A Linear weight in 8 bits: q (in, out), transposed for MatMulInteger, and one scale per output channel. */
+/** A Linear weight in 8 bits: q (in, out), transposed for the integer product, and one scale per output channel. */
 export interface QuantizedWeight {
   /** round(W^T / scale) (in, out), row-major. */
   q: Int8Array;
