@@ -80,7 +80,7 @@ const isBlockProduct = (e: KernelEvent) =>
 function int8Part(e: KernelEvent): 'matmul' | 'quantise' | 'dequantise' | null {
   const op = e.args.op_name!;
   const [a] = shapes(e);
-  if (op === 'MatMulInteger' || op === 'MatMulIntegerToFloat') return 'matmul';
+  if (op === 'MatMulIntegerToFloat') return 'matmul';
   if (['ReduceMax', 'ReduceMin', 'QuantizeLinear'].includes(op)) return 'quantise';
   // The row scales: (M, 1) tensors; modulations and gates are 4-D and stay out.
   if (['Neg', 'Greater', 'Where', 'Div'].includes(op) && a?.length === 2 && a[1] === 1) return 'quantise';
@@ -106,7 +106,7 @@ for (let k = 0; k < cfg.bricks.length; k++) {
   addByOp(int8, 'int8');
   const fallbacks = int8.filter(isBlockProduct);
   if (fallbacks.length > 0) throw new Error(`brick ${k}: ${fallbacks.length} block products still run as float kernels in int8`);
-  const providers = new Set(int8.filter((e) => e.args.op_name === 'MatMulInteger' || e.args.op_name === 'MatMulIntegerToFloat').map((e) => e.args.provider));
+  const providers = new Set(int8.filter((e) => e.args.op_name === 'MatMulIntegerToFloat').map((e) => e.args.provider));
   const part = (p: string) => ms(int8.filter((e) => int8Part(e) === p));
   const row = { floatProducts: ms(float.filter(isBlockProduct)), matmul: part('matmul'), quantise: part('quantise'), dequantise: part('dequantise') };
   const int8Products = row.matmul + row.quantise + row.dequantise;

@@ -47,9 +47,7 @@ const flopRules: { [K in OpType]: FlopRule<K> } = {
   ReduceMin: reduce,
   // A divide, a round and an add per element.
   QuantizeLinear: perElement(3),
-  // An 8-bit multiply-add counts as 2 ops, like a float one.
-  MatMulInteger: ({ inputs: [a], output }) => 2 * output.size * a.shape[a.rank - 1],
-  // The product, then a cast and a multiply per output element.
+  // An 8-bit multiply-add counts as 2 ops, like a float one; then a cast and a multiply per output element.
   MatMulIntegerToFloat: ({ inputs: [a], output }) => 2 * output.size * a.shape[a.rank - 1] + 2 * output.size,
   LayerNorm: perElement(8),
   GeluTanh: perElement(8),

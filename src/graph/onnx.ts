@@ -134,13 +134,8 @@ const emit: { [K in OpType]: OnnxRule<K> } = {
     to.initializers.push({ name: zp, dims: [n], dataType: ELEM.uint8, rawData: new Uint8Array(n).fill(zeroPoint) });
     to.node('QuantizeLinear', [...to.ins, zp], [attrInt('axis', axis)]);
   },
-  // A scalar zero point for a (the only kind ONNX Runtime's CPU kernel takes); b's is 0, the default.
-  MatMulInteger: ({ attrs: { aZeroPoint } }, to) => {
-    const zp = `${to.out}_a_zero_point`;
-    to.initializers.push({ name: zp, dims: [], dataType: ELEM.uint8, rawData: Uint8Array.of(aZeroPoint) });
-    to.node('MatMulInteger', [...to.ins, zp]);
-  },
-  // ONNX Runtime's contrib op scales by a_scale * b_scale: a_scale is 1 (a's scale is per row, applied after).
+  // A scalar zero point for a (the only kind ONNX Runtime's CPU kernel takes); b's is 0, the default. The op
+  // scales by a_scale * b_scale: a_scale is 1 (a's scale is per row, applied after).
   MatMulIntegerToFloat: ({ attrs: { aZeroPoint } }, to) => {
     const [zp, one] = [`${to.out}_a_zero_point`, `${to.out}_a_scale`];
     to.initializers.push({ name: zp, dims: [], dataType: ELEM.uint8, rawData: Uint8Array.of(aZeroPoint) });

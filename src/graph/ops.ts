@@ -64,8 +64,6 @@ export interface OpAttrs {
    * scale per index of `axis` (a per-row scale when x is (M, K) and axis 0).
    */
   QuantizeLinear: { axis: number; zeroPoint: number };
-  /** (a - aZeroPoint) b accumulated in int32, a uint8 (…, M, K), b int8 (K, N): ONNX MatMulInteger. */
-  MatMulInteger: { aZeroPoint: number };
   /**
    * (a - aZeroPoint) b accumulated in int32, times bScale (N) per column, as float32: the product and its
    * cast and column scaling in one kernel (ONNX Runtime's MatMulIntegerToFloat).
@@ -230,15 +228,6 @@ export function quantizeLinear(x: Value, scale: Value, axis: number, zeroPoint: 
   }
   if (!Number.isInteger(zeroPoint) || zeroPoint < 0 || zeroPoint > 255) throw new Error(`internal: quantizeLinear: zero point ${zeroPoint}`);
   return x.graph.add('QuantizeLinear', [x, scale], { axis: a, zeroPoint }, x.shape, 'uint8');
-}
-
-/** Integer matrix product (a - aZeroPoint) b: a uint8 (…, M, K), b int8 (K, N) -> int32 (…, M, N). */
-export function matmulInteger(a: Value, b: Value, aZeroPoint: number): Value {
-  const k = a.shape[a.rank - 1];
-  if (a.dtype !== 'uint8' || b.dtype !== 'int8' || a.rank < 2 || b.rank !== 2 || b.shape[0] !== k) {
-    throw new Error(`internal: matmulInteger: a ${a.dtype} ${fmt(a.shape)}, b ${b.dtype} ${fmt(b.shape)}`);
-  }
-  return a.graph.add('MatMulInteger', [a, b], { aZeroPoint }, [...a.shape.slice(0, -1), b.shape[1]], 'int32');
 }
 
 /** (a - aZeroPoint) b bScale: a uint8 (…, M, K), b int8 (K, N), bScale float32 (N) -> float32 (…, M, N). */

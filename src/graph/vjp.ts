@@ -78,7 +78,6 @@ export const vjp: { [K in OpType]: VjpRule<K> } = {
   },
   // Integer outputs: piecewise constant, so nothing to pull back.
   QuantizeLinear: () => [null, null],
-  MatMulInteger: () => [null, null],
   MatMulIntegerToFloat: () => [null, null, null],
   // y = (x - mean) * rstd over the last axis, no affine: dx = rstd * (dy - mean(dy) - y * mean(dy * y)).
   // rstd is recomputed from x: the fused forward kernel does not expose it as a value of ours.
