@@ -84,7 +84,8 @@ function int8Part(e: KernelEvent): 'matmul' | 'quantise' | 'dequantise' | null {
   if (['ReduceMax', 'ReduceMin', 'QuantizeLinear'].includes(op)) return 'quantise';
   // The row scales: (M, 1) tensors; modulations and gates are 4-D and stay out.
   if (['Neg', 'Greater', 'Where', 'Div'].includes(op) && a?.length === 2 && a[1] === 1) return 'quantise';
-  if (['Cast', 'Mul', 'Add'].includes(op) && a?.length === 2 && a[0] > n) return 'dequantise';
+  // After the product: the row scale and the bias on (M, N) (the conversion and column scales are inside it).
+  if (['Mul', 'Add'].includes(op) && a?.length === 2 && a[0] > n) return 'dequantise';
   return null;
 }
 
