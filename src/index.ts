@@ -17,6 +17,7 @@ export { quantizeWeight, quantizedNames, type QuantizedWeight } from './nn/quant
 
 export { type LegoConfig, type BrickConfig, validateConfig, parseConfigJson, canvasProblem, largestTile } from './lego/config.js';
 export { PRESETS, presetConfig, isPresetName, type PresetName, type PresetOptions } from './lego/presets.js';
+export { SMALL_PRESETS, smallPresetConfig, isSmallPresetName, type SmallPresetName } from './lego/small-presets.js';
 export { parameterSpecs, countParameters, initWeights, type Weights } from './lego/model.js';
 export { legoForward, conditioning, modelParams, type StackInputs, type StackOptions } from './lego/stack.js';
 export { LegoRunner, type RunnerOptions, type DenoiseOptions, type BrickStats } from './lego/runner.js';

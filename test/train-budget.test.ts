@@ -82,8 +82,8 @@ describe.concurrent('lego train --minutes', () => {
     child.kill('SIGKILL');
     expect(await exited).toBeNull();
     expect(logOf(dir)).not.toContain('done:'); // it really was interrupted
-    const { minutes, durationKimg, emaKimg, lrDecay } = optionsOf(dir);
-    expect([minutes, lrDecay]).toEqual([0.2, 0.2]);
+    const { minutes, durationKimg, emaKimg, lrDecay, pMean, pStd, labelDropout } = optionsOf(dir);
+    expect([minutes, lrDecay, pMean]).toEqual([0.2, 0.2, 0.6]);
 
     const resumed = await runLego(['train', '--resume', dir]);
     expect(resumed.code, resumed.stderr).toBe(0);
@@ -93,7 +93,9 @@ describe.concurrent('lego train --minutes', () => {
     expect(optionsOf(dir)).toMatchObject({ durationKimg, emaKimg });
 
     const reference = join(tmp, 'reference');
-    const plain = await runLego([...flags, '--duration', String(durationKimg), '--ema', String(emaKimg), '--lr-decay', String(lrDecay), '--outdir', reference]);
+    // The budget's recipe, given as flags: the noise levels and label dropout it brought with --minutes.
+    const recipe = ['--p-mean', String(pMean), '--p-std', String(pStd), '--label-dropout', String(labelDropout)];
+    const plain = await runLego([...flags, '--duration', String(durationKimg), '--ema', String(emaKimg), '--lr-decay', String(lrDecay), ...recipe, '--outdir', reference]);
     expect(plain.code, plain.stderr).toBe(0);
     const [referenceDir] = runDirs(reference);
     const [snapshot, referenceSnapshot] = [newest(dir, 'network-snapshot-')!, newest(referenceDir, 'network-snapshot-')!];
@@ -112,6 +114,22 @@ describe.concurrent('lego train --minutes', () => {
     expect(other.code).toBe(2);
     expect(other.stderr).toContain(`lego: --minutes: ${dir} has a budget of 0.2 min; a run's budget is converted into its length once: use --duration to change its length`);
   }, 120_000);
+
+  it('brings the one-hour recipe for the flags not given, and only with --minutes', async () => {
+    const dry = async (...args: string[]) => {
+      const { code, stdout, stderr } = await runLego(['train', '--data', data, '--cond', '--outdir', join(tmp, 'dry'), '--dry-run', ...args]);
+      expect(code, stderr).toBe(0);
+      return JSON.parse(stdout);
+    };
+    const recipe = await dry('--minutes', '60');
+    expect(recipe).toMatchObject({
+      arch: 'lego_T_G_32', batch: 32, lr: 2e-3, lrRampupKimg: 2, lrDecay: 0.2, emaFraction: 0.05, tickKimg: 4, snapTicks: 25, minutes: 60,
+    });
+    expect(recipe.config).toMatchObject({ imgResolution: 32, imgChannels: 1, labelDim: 10, hiddenSize: 128, bricks: [{ resolution: 32, patchSize: 4, heads: 4, depth: 6 }] });
+    // A flag given wins over the recipe; without --minutes the authors' defaults stay.
+    expect(await dry('--minutes', '60', '--arch', arch, '--batch', '16', '--lr', '1e-3', '--tick', '2')).toMatchObject({ arch, batch: 16, lr: 1e-3, lrRampupKimg: 2, tickKimg: 2 });
+    expect(await dry()).toMatchObject({ arch: 'lego_S_PG_64', batch: 512, lr: 1e-4, lrRampupKimg: 10000, lrDecay: 0, tickKimg: 50, snapTicks: 50, minutes: null });
+  });
 
   it('refuses conflicting length flags before creating anything', async () => {
     const outdir = join(tmp, 'never');

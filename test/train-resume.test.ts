@@ -3,7 +3,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -183,6 +183,17 @@ describe('lego train', () => {
     const bad = run(...common, '--outdir', join(tmp, 'never-micro'), '--micro-batch', '3');
     await expect(bad).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('--micro-batch: 3 does not divide the 8 images of a graph run') });
     expect(existsSync(join(tmp, 'never-micro'))).toBe(false);
+  });
+
+  it('records the label dropout, the noise levels and, by default, one thread per core for a new run', async () => {
+    const withoutThreads = common.slice(0, common.indexOf('--threads'));
+    const dry = async (...extra: string[]) => JSON.parse((await run(...withoutThreads, '--outdir', join(tmp, 'dry'), '--dry-run', ...extra)).stdout);
+    expect(await dry()).toMatchObject({ labelDropout: 0.1, pMean: -1.2, pStd: 1.2, threads: availableParallelism() });
+    expect(await dry('--label-dropout', '0', '--p-mean', '-0.6', '--p-std', '1.4', '--threads', '1')).toMatchObject({ labelDropout: 0, pMean: -0.6, pStd: 1.4, threads: 1 });
+    await expect(run(...withoutThreads, '--outdir', join(tmp, 'never-dropout'), '--label-dropout', '1')).rejects.toMatchObject({
+      code: 2, stderr: expect.stringContaining('--label-dropout: expected a probability in [0, 1), got 1'),
+    });
+    expect(existsSync(join(tmp, 'never-dropout'))).toBe(false);
   });
 
   it('refuses a model that cannot tile the data before training', async () => {

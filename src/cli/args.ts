@@ -4,6 +4,7 @@ import { fileError } from '../files/fs-files.js';
 import { InputError, printable, UsageError } from '../errors.js';
 import { parseConfigJson, type LegoConfig } from '../lego/config.js';
 import { isPresetName, PRESETS, presetConfig, type PresetOptions } from '../lego/presets.js';
+import { isSmallPresetName, SMALL_PRESETS, smallPresetConfig } from '../lego/small-presets.js';
 import type { Precision } from '../nn/linear.js';
 import { parseQueueUrl, type QueueAddress } from '../queue/address.js';
 
@@ -21,7 +22,7 @@ export function parseThreads(value: string | undefined): number | undefined {
   return value === undefined ? undefined : parseIntFlag('--threads', value, { min: 1, max: 256 });
 }
 
-export const threadsHelp = 'Threads per graph run (default: one per core)';
+export const threadsHelp = "Threads per graph run (default: ONNX Runtime's own choice)";
 
 export const precisionHelp =
   'float32, or int8: every block Linear (qkv, attention output, MLP) as an 8-bit product, weights per output channel, activations per token';
@@ -44,19 +45,20 @@ export function parseMicroBatch(value: string | undefined, batch: number, batchT
 }
 
 /**
- * `--arch`: an official preset name (`lego_S_PG_64`) or a JSON file describing a custom stack.
+ * `--arch`: an official preset name (`lego_S_PG_64`), one of our small presets (`lego_T_G_32`) or a JSON file
+ * describing a custom stack.
  * Preset options (channels, classes, resolution) apply to presets only.
  */
 export function resolveArch(value: string, options: PresetOptions = {}): LegoConfig {
-  if (isPresetName(value)) {
+  if (isPresetName(value) || isSmallPresetName(value)) {
     try {
-      return presetConfig(value, options);
+      return isPresetName(value) ? presetConfig(value, options) : smallPresetConfig(value, options);
     } catch (e) {
       throw new UsageError(`--arch ${value}: ${(e as Error).message}`);
     }
   }
   if (!value.endsWith('.json')) {
-    throw new UsageError(`--arch: "${value}" is neither a preset (${Object.keys(PRESETS).join(', ')}) nor a .json stack config`);
+    throw new UsageError(`--arch: "${value}" is neither a preset (${[...Object.keys(PRESETS), ...Object.keys(SMALL_PRESETS)].join(', ')}) nor a .json stack config`);
   }
   let text: string;
   try {
@@ -121,7 +123,7 @@ export function checkGuidance(cfgScale: number, config: LegoConfig, network: str
  * labelDim from the data when --cond is given, and 0 otherwise).
  */
 export function checkCondForArch(arch: string, config: LegoConfig, cond: boolean): void {
-  if (isPresetName(arch)) return;
+  if (isPresetName(arch) || isSmallPresetName(arch)) return;
   if (config.labelDim > 0 && !cond) {
     throw new UsageError(`--arch ${arch} has labelDim ${config.labelDim}: pass --cond to train on the dataset's labels, or set labelDim 0`);
   }

@@ -52,7 +52,7 @@ export interface TrainOptions {
   resume: string | null;
   /** Start from a network's weights with a fresh optimiser (file). */
   transfer: string | null;
-  /** Intra-op threads (default: one per core). */
+  /** Intra-op threads (a new run from the CLI records one per core; null: ONNX Runtime's own default, one core here). */
   threads: number | null;
   /** ln(sigma) ~ N(pMean, pStd). */
   pMean: number;
@@ -74,12 +74,22 @@ export const TRAIN_DEFAULTS = {
 
 /**
  * Defaults of a run with a wall-clock budget (`minutes`), each applied only where its own flag is not given:
- * a decay to 0 at the end, and an EMA as long as a fixed part of the run (not when --ema is given or the
- * EMA has no ramp-up). Runs without a budget keep TRAIN_DEFAULTS.
+ * the one-hour recipe (docs/studies/one-hour.md): a small stack, small batches at a high learning rate with
+ * a short ramp-up, a decay to 0 at the end, an EMA as long as a fixed part of the run (not when --ema is
+ * given or the EMA has no ramp-up), reports every few seconds. Runs without a budget keep TRAIN_DEFAULTS.
  */
 export const BUDGET_DEFAULTS = {
+  arch: 'lego_T_G_32',
+  batch: 32,
+  lr: 2e-3,
+  lrRampupKimg: 2,
   lrDecay: 0.2,
   emaFraction: 0.05,
+  tickKimg: 4,
+  snapTicks: 25,
+  labelDropout: 0.1,
+  pMean: 0.6,
+  pStd: 1.2,
 } as const;
 
 /**
@@ -135,7 +145,7 @@ const FIELDS: { [K in keyof TrainOptions]-?: keyof typeof KINDS } = {
   tickKimg: 'number',
   snapTicks: 'count',
   dumpTicks: 'count',
-  labelDropout: 'number',
+  labelDropout: 'fraction',
   resume: 'string|null',
   transfer: 'string|null',
   threads: 'count|null',

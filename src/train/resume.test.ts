@@ -52,6 +52,9 @@ describe('restoreOptions', () => {
     expect(describeChanges(longer)).toBe('resuming with options changed from training_options.json: durationKimg 0.16 -> 0.32, tickKimg 0.016 -> 0.032; ' +
       'these change only the length and reporting, so training stays bit-exact');
     const other = restoreOptions(recorded, { durationKimg: 0.32, data: 'moved/mnist.zip' }).changes;
+    const recipe = restoreOptions(recorded, { labelDropout: 0, pMean: -0.6 }).changes;
+    expect(describeChanges(recipe)).toBe('resuming with options changed from training_options.json: labelDropout 0.1 -> 0, pMean -1.2 -> -0.6; ' +
+      'the continuation is no longer bit-exact with the run as recorded');
     expect(describeChanges(other)).toBe('resuming with options changed from training_options.json: data "mnist.zip" -> "moved/mnist.zip", durationKimg 0.16 -> 0.32; ' +
       'the continuation is no longer bit-exact with the run as recorded');
     // A decay at the end ties the learning rate to the length.

@@ -14,12 +14,11 @@ import { trainingStateFiles } from './run-dir.js';
 /**
  * The options a flag given again may change when a run resumes. The rest stay as recorded: the stack
  * (`arch`, `config`), where the run lives (`outdir`), how it started (`resume`, `transfer`), what sets the
- * length and the EMA half-life once (`minutes`, `emaFraction`) and the options no flag sets (`labelDropout`,
- * `pMean`, `pStd`).
+ * length and the EMA half-life once (`minutes`, `emaFraction`).
  */
 export const RESTORABLE_OPTIONS = [
   'data', 'cond', 'batch', 'batchGpu', 'microBatch', 'lr', 'lrRampupKimg', 'lrDecay', 'emaKimg', 'emaRampup',
-  'durationKimg', 'xflip', 'seed', 'tickKimg', 'snapTicks', 'dumpTicks', 'threads',
+  'durationKimg', 'xflip', 'seed', 'tickKimg', 'snapTicks', 'dumpTicks', 'labelDropout', 'pMean', 'pStd', 'threads',
 ] as const satisfies readonly (keyof TrainOptions)[];
 export type RestorableOption = (typeof RESTORABLE_OPTIONS)[number];
 

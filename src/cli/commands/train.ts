@@ -1,4 +1,5 @@
 // `lego train`: train a LEGO stack with the authors' recipe into an EDM-style run directory; resumable.
+import { availableParallelism } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
 import { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
@@ -21,7 +22,7 @@ import {
 import {
   appendRunLog, createRunDir, dropStatsAfter, readRunOptions, resolveTrainingStateFile, runDirOf, setAsideDamaged, writeRunOptions,
 } from '../../train/run-dir.js';
-import { checkCondForArch, parseIntFlag, parseMicroBatch, parseNumberFlag, parseThreads, resolveArch, threadsHelp } from '../args.js';
+import { checkCondForArch, parseIntFlag, parseMicroBatch, parseNumberFlag, parseThreads, resolveArch } from '../args.js';
 
 interface TrainFlags {
   data?: string;
@@ -44,6 +45,9 @@ interface TrainFlags {
   tick: string;
   snap: string;
   dump: string;
+  labelDropout: string;
+  pMean: string;
+  pStd: string;
   resume?: string;
   resumeFallback?: boolean;
   transfer?: string;
@@ -72,8 +76,18 @@ const OPTION_FLAGS: { [K in RestorableOption]: { attr: keyof TrainFlags; parse: 
   tickKimg: { attr: 'tick', parse: (f) => parseNumberFlag('--tick', f.tick, { min: 1e-6 }) },
   snapTicks: { attr: 'snap', parse: (f) => parseIntFlag('--snap', f.snap, { min: 1 }) },
   dumpTicks: { attr: 'dump', parse: (f) => parseIntFlag('--dump', f.dump, { min: 1 }) },
+  labelDropout: { attr: 'labelDropout', parse: (f) => parseLabelDropout(f.labelDropout) },
+  pMean: { attr: 'pMean', parse: (f) => parseNumberFlag('--p-mean', f.pMean) },
+  pStd: { attr: 'pStd', parse: (f) => parseNumberFlag('--p-std', f.pStd, { min: 1e-6 }) },
   threads: { attr: 'threads', parse: (f) => parseThreads(f.threads) ?? null },
 };
+
+/** `--label-dropout`: the probability that a training label is replaced by the null label, in [0, 1). */
+function parseLabelDropout(value: string): number {
+  const p = parseNumberFlag('--label-dropout', value, { min: 0 });
+  if (p >= 1) throw new UsageError(`--label-dropout: expected a probability in [0, 1), got ${p}`);
+  return p;
+}
 
 /** `--lr-decay`: the last fraction of the run over which the learning rate falls to 0, in [0, 1). */
 function parseLrDecay(value: string): number {
@@ -106,13 +120,13 @@ export function trainCommand(): Command {
     .description('Train a LEGO diffusion model (EDM loss on every brick, Adam, EMA) into a resumable run directory')
     .option('--data <zip|dir>', 'dataset made by lego dataset (ZIP or folder of PNGs + dataset.json); required unless --resume names a run directory, whose recorded data is the default')
     .option('--outdir <dir>', 'where run directories are created', 'training-runs')
-    .option('--arch <name|file.json>', 'preset (e.g. lego_S_PG_64; its image size and channels follow the data) or stack config JSON', 'lego_S_PG_64')
-    .option('--cond', 'class-conditional on the dataset labels (10% dropped to the null label)')
-    .option('--batch <n>', 'images per optimiser step', '512')
+    .option('--arch <name|file.json>', `preset (e.g. lego_S_PG_64, or ${BUDGET_DEFAULTS.arch}: one global brick for small images; its image size and channels follow the data) or stack config JSON (${BUDGET_DEFAULTS.arch} with --minutes)`, 'lego_S_PG_64')
+    .option('--cond', 'class-conditional on the dataset labels (a fraction, --label-dropout, replaced by the null label)')
+    .option('--batch <n>', `images per optimiser step (${BUDGET_DEFAULTS.batch} with --minutes)`, '512')
     .option('--batch-gpu <n>', 'images per graph run; the rest accumulates over rounds (default: --batch)')
     .option('--micro-batch <n>', 'images per micro-batch inside a graph run: the same gradient up to float rounding, less memory (default: --batch-gpu, halved while its largest activation exceeds 32 MiB)')
-    .option('--lr <lr>', 'learning rate', String(TRAIN_DEFAULTS.lr))
-    .option('--lr-rampup <kimg>', 'learning-rate ramp-up length', String(TRAIN_DEFAULTS.lrRampupKimg))
+    .option('--lr <lr>', `learning rate (${BUDGET_DEFAULTS.lr} with --minutes)`, String(TRAIN_DEFAULTS.lr))
+    .option('--lr-rampup <kimg>', `learning-rate ramp-up length (${BUDGET_DEFAULTS.lrRampupKimg} with --minutes)`, String(TRAIN_DEFAULTS.lrRampupKimg))
     .option('--lr-decay <fraction>', `the learning rate falls linearly to 0 over this last fraction of the training length, in [0, 1) (default: ${TRAIN_DEFAULTS.lrDecay}, no decay; ${BUDGET_DEFAULTS.lrDecay} with --minutes)`)
     .option('--ema <kimg>', 'EMA half-life', String(TRAIN_DEFAULTS.emaKimg))
     .option('--ema-rampup <ratio>', 'EMA ramp-up ratio ("none" to disable)', String(TRAIN_DEFAULTS.emaRampup))
@@ -121,13 +135,16 @@ export function trainCommand(): Command {
     .option('--minutes <m>', 'wall-clock budget instead of --duration, counted from the start of the process (start-up, data loading and compilation included): a short timed warm-up sets the training length once (default: none)')
     .option('--xflip', 'random horizontal flips')
     .option('--seed <n>', 'seed of every random stream of the run', '0')
-    .option('--tick <kimg>', 'progress report interval', String(TRAIN_DEFAULTS.tickKimg))
-    .option('--snap <ticks>', 'network snapshot interval', String(TRAIN_DEFAULTS.snapTicks))
+    .option('--tick <kimg>', `progress report interval (${BUDGET_DEFAULTS.tickKimg} with --minutes)`, String(TRAIN_DEFAULTS.tickKimg))
+    .option('--snap <ticks>', `network snapshot interval (${BUDGET_DEFAULTS.snapTicks} with --minutes; the end of a run always writes one)`, String(TRAIN_DEFAULTS.snapTicks))
     .option('--dump <ticks>', 'training state interval', String(TRAIN_DEFAULTS.dumpTicks))
+    .option('--label-dropout <p>', `with --cond, the probability that a training label is replaced by the null label (what guidance samples from; ${BUDGET_DEFAULTS.labelDropout} with --minutes)`, String(TRAIN_DEFAULTS.labelDropout))
+    .option('--p-mean <m>', `mean of ln(sigma) of the training noise levels, EDM's P_mean (${BUDGET_DEFAULTS.pMean} with --minutes)`, String(TRAIN_DEFAULTS.pMean))
+    .option('--p-std <s>', `standard deviation of ln(sigma) of the training noise levels, EDM's P_std (${BUDGET_DEFAULTS.pStd} with --minutes)`, String(TRAIN_DEFAULTS.pStd))
     .option('--resume <dir|file>', 'continue a run: its directory (newest state) or a state in it, in that directory with its recorded options; or a bare training-state file or the authors\' training-state-*.pt, into a new run directory')
     .option('--resume-fallback', 'when the newest training state of the --resume directory does not load, set it aside as *.damaged and continue from the newest one that does')
     .option('--transfer <file>', 'start from a network snapshot\'s weights (ours or the authors\' .pkl) with a fresh optimiser')
-    .option('--threads <n>', threadsHelp)
+    .option('--threads <n>', `threads per graph run (default for a new run: one per core, ${availableParallelism()} here; recorded, so a resumed run keeps it)`)
     .option('--dry-run', 'print the options and exit')
     .addHelpText('after', `
 A run directory NNNNN-<data>-<arch>-batch<B> gets training_options.json, log.txt, stats.jsonl,
@@ -169,7 +186,24 @@ Examples:
 // ---------------------------------------------------------------------------------------------
 // A new run directory: a fresh run, a transfer, or a bare training-state file
 
-async function planNewRun(flags: TrainFlags, given: (attr: keyof TrainFlags) => boolean): Promise<Plan> {
+/** The flag of each budget default that is not a length option (those are lengthOptions' own). */
+const BUDGET_FLAGS = {
+  arch: 'arch', batch: 'batch', lr: 'lr', lrRampupKimg: 'lrRampup', tickKimg: 'tick', snapTicks: 'snap',
+  labelDropout: 'labelDropout', pMean: 'pMean', pStd: 'pStd',
+} as const satisfies Partial<Record<keyof typeof BUDGET_DEFAULTS, keyof TrainFlags>>;
+
+/** A new run's flags with --minutes: the budget's recipe in place of the defaults of the flags not given. */
+function withBudgetRecipe(flags: TrainFlags, given: (attr: keyof TrainFlags) => boolean): TrainFlags {
+  if (flags.minutes === undefined) return flags;
+  const recipe = { ...flags };
+  for (const [option, attr] of Object.entries(BUDGET_FLAGS) as [keyof typeof BUDGET_FLAGS, (typeof BUDGET_FLAGS)[keyof typeof BUDGET_FLAGS]][]) {
+    if (!given(attr)) recipe[attr] = String(BUDGET_DEFAULTS[option]);
+  }
+  return recipe;
+}
+
+async function planNewRun(givenFlags: TrainFlags, given: (attr: keyof TrainFlags) => boolean): Promise<Plan> {
+  const flags = withBudgetRecipe(givenFlags, given);
   if (flags.resumeFallback) throw new UsageError('--resume-fallback: needs --resume naming a run directory (one with training_options.json); it picks among that run\'s training states');
   if (flags.data === undefined) throw new UsageError('--data: required, unless --resume names a run directory (which records its data)');
   const length = lengthOptions(flags, given);
@@ -220,12 +254,13 @@ async function planNewRun(flags: TrainFlags, given: (attr: keyof TrainFlags) => 
     tickKimg: OPTION_FLAGS.tickKimg.parse(flags),
     snapTicks: OPTION_FLAGS.snapTicks.parse(flags),
     dumpTicks: OPTION_FLAGS.dumpTicks.parse(flags),
-    labelDropout: TRAIN_DEFAULTS.labelDropout,
+    labelDropout: OPTION_FLAGS.labelDropout.parse(flags),
     resume: flags.resume ?? null,
     transfer: flags.transfer ?? null,
-    threads: OPTION_FLAGS.threads.parse(flags),
-    pMean: TRAIN_DEFAULTS.pMean,
-    pStd: TRAIN_DEFAULTS.pStd,
+    // Recorded as a number: ONNX Runtime's own default (null, kept by older runs) uses one core here.
+    threads: OPTION_FLAGS.threads.parse(flags) ?? Math.min(availableParallelism(), 256),
+    pMean: OPTION_FLAGS.pMean.parse(flags),
+    pStd: OPTION_FLAGS.pStd.parse(flags),
   };
   return { options: applyEmaFraction(options), data, start, inPlace: null };
 }
