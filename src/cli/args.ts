@@ -4,7 +4,7 @@ import { fileError } from '../files/fs-files.js';
 import { InputError, printable, UsageError } from '../errors.js';
 import { parseConfigJson, type LegoConfig } from '../lego/config.js';
 import { isPresetName, PRESETS, presetConfig, type PresetOptions } from '../lego/presets.js';
-import { isSmallPresetName, SMALL_PRESETS, smallPresetConfig } from '../lego/small-presets.js';
+import { isNamedStack, isSmallPresetName, SMALL_PRESETS, smallPresetConfig } from '../lego/small-presets.js';
 import type { Precision } from '../nn/linear.js';
 import { parseQueueUrl, type QueueAddress } from '../queue/address.js';
 
@@ -123,7 +123,7 @@ export function checkGuidance(cfgScale: number, config: LegoConfig, network: str
  * labelDim from the data when --cond is given, and 0 otherwise).
  */
 export function checkCondForArch(arch: string, config: LegoConfig, cond: boolean): void {
-  if (isPresetName(arch) || isSmallPresetName(arch)) return;
+  if (isNamedStack(arch)) return;
   if (config.labelDim > 0 && !cond) {
     throw new UsageError(`--arch ${arch} has labelDim ${config.labelDim}: pass --cond to train on the dataset's labels, or set labelDim 0`);
   }

@@ -7,8 +7,7 @@ import { InputError } from '../errors.js';
 import { writeFileAtomic } from '../files/atomic-write.js';
 import { ensureDir } from '../files/ensure-dir.js';
 import { fileError } from '../files/fs-files.js';
-import { isPresetName } from '../lego/presets.js';
-import { isSmallPresetName } from '../lego/small-presets.js';
+import { isNamedStack } from '../lego/small-presets.js';
 import { parseTrainOptions, type TrainOptions } from './options.js';
 
 /** The options of the run (as started, or as last resumed with changes), beside its other files. */
@@ -23,7 +22,7 @@ export const STATS_FILE = 'stats.jsonl';
 
 /** `<data>-<arch>-batch<B>`: the dataset's base name (without .zip), a preset's name or a stack file's base name. */
 export function runDescription({ data, arch, batch }: Pick<TrainOptions, 'data' | 'arch' | 'batch'>): string {
-  const archName = isPresetName(arch) || isSmallPresetName(arch) ? arch : basename(arch, '.json');
+  const archName = isNamedStack(arch) ? arch : basename(arch, '.json');
   return `${basename(data).replace(/\.zip$/, '')}-${archName}-batch${batch}`;
 }
 
