@@ -4,10 +4,10 @@
 import type { LegoConfig } from './config.js';
 import { isPresetName, type PresetOptions } from './presets.js';
 
+/** One brick over the whole image: a plain DiT trained with the LEGO loss. */
 interface SmallPreset {
   hiddenSize: number;
   heads: number;
-  /** One brick over the whole image: a plain DiT trained with the LEGO loss, skippable to nothing. */
   patchSize: number;
   depth: number;
   /** Default image size; the brick covers whatever size the data has. */

@@ -82,19 +82,18 @@ const OPTION_FLAGS: { [K in RestorableOption]: { attr: keyof TrainFlags; parse: 
   threads: { attr: 'threads', parse: (f) => parseThreads(f.threads) ?? null },
 };
 
-/** `--label-dropout`: the probability that a training label is replaced by the null label, in [0, 1). */
-function parseLabelDropout(value: string): number {
-  const p = parseNumberFlag('--label-dropout', value, { min: 0 });
-  if (p >= 1) throw new UsageError(`--label-dropout: expected a probability in [0, 1), got ${p}`);
-  return p;
+/** A flag whose value lies in [0, 1); `what` names it in the error ("a probability"). */
+function parseUnitFraction(flag: string, value: string, what: string): number {
+  const x = parseNumberFlag(flag, value, { min: 0 });
+  if (x >= 1) throw new UsageError(`${flag}: expected ${what} in [0, 1), got ${x}`);
+  return x;
 }
 
-/** `--lr-decay`: the last fraction of the run over which the learning rate falls to 0, in [0, 1). */
-function parseLrDecay(value: string): number {
-  const fraction = parseNumberFlag('--lr-decay', value, { min: 0 });
-  if (fraction >= 1) throw new UsageError(`--lr-decay: expected a fraction of the run in [0, 1), got ${fraction}`);
-  return fraction;
-}
+/** `--label-dropout`: the probability that a training label is replaced by the null label. */
+const parseLabelDropout = (value: string) => parseUnitFraction('--label-dropout', value, 'a probability');
+
+/** `--lr-decay`: the last fraction of the run over which the learning rate falls to 0. */
+const parseLrDecay = (value: string) => parseUnitFraction('--lr-decay', value, 'a fraction of the run');
 
 const parseMinutes = (value: string) => parseNumberFlag('--minutes', value, { min: 1e-3 });
 const parseEmaFraction = (value: string) => parseNumberFlag('--ema-fraction', value, { min: 1e-6 });
