@@ -43,6 +43,7 @@ export { loadCheckpoint, saveCheckpoint } from './io/checkpoint-file.js';
 export { writeSafetensorsStream } from './io/safetensors-file.js';
 export { loadAnyCheckpoint, convertCheckpoint, type ConvertResult } from './io/load-any.js';
 export { latentInfo, latentMetadata, LATENT_KEY, VAE_KEY, type LatentInfo } from './io/latent-checkpoint.js';
+export { PRECISION_KEY, INT8_LAYOUT, readInt8Tensors, int8TensorEntries, type Int8Tensors } from './io/int8-checkpoint.js';
 export { inspectCheckpoint, type CheckpointReport, type TensorRow } from './io/inspect.js';
 export { readAuthorsCheckpoint, convertedTensors, sniffFormat, type AuthorsCheckpoint } from './io/authors-checkpoint.js';
 export { legoFromTorch, type TorchLego, type AdamMoments } from './io/lego-from-torch.js';

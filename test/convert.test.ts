@@ -1,19 +1,21 @@
 // The authors' checkpoints end to end: the fixtures convert to exactly the expected tensors, the converted
 // network computes what the expected weights compute, and `lego convert` / `lego inspect` run as a user runs
 // them (hostile pickles refused with nothing executed, damaged files as one-line errors).
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { guidedDenoise } from '../src/diffusion/guidance.js';
 import { numel } from '../src/graph/ops.js';
+import { saveCheckpoint } from '../src/io/checkpoint-file.js';
 import { loadAnyCheckpoint } from '../src/io/load-any.js';
 import { readSafetensorsFile } from '../src/io/safetensors-file.js';
 import { toFloat32 } from '../src/io/safetensors.js';
 import { LegoRunner } from '../src/lego/runner.js';
 import { Rng } from '../src/random.js';
 import { runLego } from './helpers/lego-cli.js';
+import { tinyConfig, tinyWeights } from './helpers/tiny-model.js';
 
 const lego = (args: string[], cwd = tmp) => runLego(args, cwd);
 
@@ -135,5 +137,53 @@ describe('lego convert and lego inspect', () => {
       expect(code).toBe(0);
       expect(stdout).toMatch(/Examples:\n {2}lego /);
     }
+  });
+});
+
+describe('lego convert --precision int8', () => {
+  it('smaller, the same int8 images, and float32 sampling of the stored weights', async () => {
+    const float = join(tmp, 'tiny-float.safetensors');
+    const int8 = join(tmp, 'int8 model.safetensors');
+    await saveCheckpoint(float, tinyConfig, tinyWeights());
+    const converted = await lego(['convert', float, int8, '--precision', 'int8', '--json']);
+    expect(converted.code, converted.stderr).toBe(0);
+    const report = JSON.parse(converted.stdout);
+    expect(report.precision).toBe('int8');
+    expect(report.int8_weights).toBe(12); // 3 bricks x 1 block x (qkv, proj, fc1, fc2)
+    expect(report.bytes).toBe(statSync(int8).size);
+    expect(report.bytes).toBeLessThan(report.float32_bytes); // the exact sizes: src/io/int8-checkpoint.test.ts
+    const inspected = await lego(['inspect', int8]);
+    expect(inspected.stdout).toContain('precision: int8');
+
+    const sample = (network: string, dir: string, ...args: string[]) =>
+      lego(['generate', '--network', network, '--seeds', '0-3', '--steps', '4', '--outdir', join(tmp, dir), ...args]);
+    for (const r of await Promise.all([
+      sample(float, 'from-float', '--precision', 'int8'),
+      sample(int8, 'from-int8', '--precision', 'int8', '--batch', '1'),
+      sample(int8, 'from-int8-f32'),
+      sample(float, 'f32'),
+    ])) expect(r.code, r.stderr).toBe(0);
+    const pngs = readdirSync(join(tmp, 'from-float')).filter((f) => /^\d{6}\.png$/.test(f));
+    expect(pngs).toHaveLength(4);
+    for (const f of pngs) expect(readFileSync(join(tmp, 'from-int8', f)).equals(readFileSync(join(tmp, 'from-float', f))), f).toBe(true);
+    // float32 sampling runs on the weights the 8 bits stand for: close to, not equal to, the float32 model's.
+    expect(pngs.some((f) => !readFileSync(join(tmp, 'from-int8-f32', f)).equals(readFileSync(join(tmp, 'f32', f))))).toBe(true);
+  });
+
+  it('converts the authors\' files too, and refuses what it cannot do without writing anything', async () => {
+    const fromPkl = join(tmp, 'pkl-int8.safetensors');
+    const ok = await lego(['convert', fixture('network-snapshot-000100.pkl'), fromPkl, '--precision', 'int8']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/int8 checkpoint, \d+ block Linears in 8 bits/);
+    const again = await lego(['convert', fromPkl, join(tmp, 'twice.safetensors'), '--precision', 'int8']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`${fromPkl}: already an int8 checkpoint`);
+    const embed = await lego(['convert', fromPkl, join(tmp, 'embed.safetensors'), '--precision', 'int8', '--vae', 'x', '--embed-vae']);
+    expect(embed.code).toBe(2);
+    expect(embed.stderr).toContain('--embed-vae: not with --precision int8');
+    const bad = await lego(['convert', fromPkl, join(tmp, 'bad.safetensors'), '--precision', 'int4']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--precision: expected float32 or int8, got "int4"');
+    for (const name of ['twice', 'embed', 'bad']) expect(existsSync(join(tmp, `${name}.safetensors`))).toBe(false);
   });
 });

@@ -30,6 +30,11 @@ export interface RunnerOptions {
    */
   precision?: Precision;
   /**
+   * The 8-bit weights an int8 run multiplies by, when the checkpoint stores them (`LegoCheckpoint.quantized`);
+   * default: quantise `weights` when the runner is made. Ignored in float32.
+   */
+  quantized?: QuantizedWeights;
+  /**
    * Bake the weights into each compiled brick graph instead of feeding them every run (default false).
    * The browser's WebAssembly runtime copies every input into its heap on every run and can only
    * pre-pack constant weights, so the web app sets it; natively inputs are not copied, and a large
@@ -92,7 +97,7 @@ export class LegoRunner {
     readonly options: RunnerOptions = {},
   ) {
     this.brickStats = config.bricks.map(() => ({ calls: 0, ms: 0, flops: 0 }));
-    this.quantized = options.precision === 'int8' ? quantizeWeights(weights, config) : new Map();
+    this.quantized = options.precision === 'int8' ? (options.quantized ?? quantizeWeights(weights, config)) : new Map();
   }
 
   /** Denoised images D(x; sigma) = c_skip x + c_out F (B, C, H, W) from noisy x, one sigma per image. */

@@ -146,7 +146,9 @@ function runnerFor(precision: Precision): LegoRunner {
   if (!checkpoint) throw new Error('no model loaded');
   let runner = runners.get(precision);
   if (!runner) {
-    runner = new LegoRunner(checkpoint.config, checkpoint.weights, { precision, constantWeights: true, profilePrefix: profiling ? 'lego' : undefined });
+    runner = new LegoRunner(checkpoint.config, checkpoint.weights, {
+      precision, quantized: checkpoint.quantized, constantWeights: true, profilePrefix: profiling ? 'lego' : undefined,
+    });
     runners.set(precision, runner);
   }
   return runner;

@@ -211,7 +211,7 @@ Examples:
       const seeds = samples.pending(options.seeds);
       const already = options.seeds.length - seeds.length;
       const runner = new LegoRunner(model.config, model.weights, {
-        threads: options.threads, coords: options.coords, precision: options.precision,
+        threads: options.threads, coords: options.coords, precision: options.precision, quantized: model.quantized,
       });
       const total = seeds.length;
       const bar = process.stderr.isTTY && !flags.json

@@ -45,7 +45,7 @@ async function prepareRun(record: QueuedRun, batch: number, threads: number | un
   const problem = generateProblem(model.config, options);
   if (problem) throw new InputError(`run ${record.id}: ${problem} (${model.file})`);
   const statsNet = record.stats === null ? null : await loadFeatureNet(record.stats, { threads });
-  const runner = new LegoRunner(model.config, model.weights, { threads, coords: options.coords, precision: options.precision });
+  const runner = new LegoRunner(model.config, model.weights, { threads, coords: options.coords, precision: options.precision, quantized: model.quantized });
   return {
     runner,
     options,
