@@ -1,6 +1,7 @@
 // Run directories: EDM-style names numbered past the highest id, snapshot and state file names by kimg,
 // the newest snapshot or state of a directory, and the files a run resumed in place updates.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -37,6 +38,27 @@ describe('run names', () => {
     expect(runDirOf(join(tmp, 'elsewhere', 'state.pt'))).toBeNull();
     expect(runDirOf(outdir)).toBeNull(); // no training_options.json: not a run
   });
+
+  it('runs started at the same moment in one outdir each get a directory of their own', async () => {
+    const outdir = join(tmp, 'together');
+    const script = join(tmp, 'make-runs.mts');
+    // Each process waits for the same moment, then makes 20 runs as fast as it can: ids are read and claimed at once.
+    const start = Date.now() + 3000;
+    writeFileSync(script, [
+      `import { createRunDir } from ${JSON.stringify(new URL('./run-dir.ts', import.meta.url).pathname)};`,
+      `while (Date.now() < ${start});`,
+      `for (let i = 0; i < 20; i++) createRunDir({ outdir: ${JSON.stringify(outdir)}, data: 'd.zip', arch: 'a', batch: 1 });`,
+    ].join('\n'));
+    const exits = await Promise.all(Array.from({ length: 6 }, () => new Promise<{ code: number | null; stderr: string }>((done) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += String(d)));
+      child.on('close', (code) => done({ code, stderr }));
+    })));
+    for (const e of exits) expect(e.code, e.stderr).toBe(0);
+    const dirs = readdirSync(outdir).sort();
+    expect(dirs).toEqual(Array.from({ length: 120 }, (_, i) => `${String(i).padStart(5, '0')}-d-a-batch1`));
+  }, 60_000);
 });
 
 describe('finding files in a run', () => {

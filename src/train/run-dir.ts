@@ -47,19 +47,33 @@ export function trainingStateFile(runDir: string, nimg: number): string {
  */
 export function createRunDir(options: Pick<TrainOptions, 'outdir' | 'data' | 'arch' | 'batch'>): string {
   ensureDir(options.outdir);
-  const ids = readdirSync(options.outdir).map((f) => /^(\d{5})-/.exec(f)).filter((m) => m !== null).map((m) => Number(m[1]));
-  const dir = join(options.outdir, `${String(ids.length ? Math.max(...ids) + 1 : 0).padStart(5, '0')}-${runDescription(options)}`);
-  try {
-    mkdirSync(dir);
-  } catch (e) {
-    throw fileError(dir, 'create directory', e);
-  }
+  const dir = claimRunDir(options.outdir, runDescription(options));
   try {
     writeFileSync(join(dir, OPTIONS_FILE), `${JSON.stringify(options, null, 2)}\n`);
   } catch (e) {
     throw fileError(join(dir, OPTIONS_FILE), 'write', e);
   }
   return dir;
+}
+
+/** Runs started at once in one outdir that may each see the others' ids before making their own. */
+const RUN_ID_ATTEMPTS = 100;
+
+/**
+ * Make outdir/NNNNN-description with NNNNN one past the highest id there. Two runs started at the same
+ * moment can pick the same id: the one whose mkdir fails with EEXIST picks again.
+ */
+function claimRunDir(outdir: string, description: string): string {
+  for (let attempt = 0; ; attempt++) {
+    const ids = readdirSync(outdir).map((f) => /^(\d{5})-/.exec(f)).filter((m) => m !== null).map((m) => Number(m[1]));
+    const dir = join(outdir, `${String(ids.length ? Math.max(...ids) + 1 : 0).padStart(5, '0')}-${description}`);
+    try {
+      mkdirSync(dir);
+      return dir;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt + 1 >= RUN_ID_ATTEMPTS) throw fileError(dir, 'create directory', e);
+    }
+  }
 }
 
 /** `path` itself when it is a file, else the name-wise last file in it that `pattern` matches; null when none does. */
