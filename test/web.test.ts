@@ -8,8 +8,10 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePng } from '../src/data/png.js';
 import { DEFAULT_MODEL } from '../src/cli/network.js';
+import { loadCheckpoint, saveCheckpoint } from '../src/io/checkpoint-file.js';
 import { launchChromium } from '../bench/chromium.js';
 import { legoBin, runLego } from './helpers/lego-cli.js';
+import { tinyConfig, tinyWeights } from './helpers/tiny-model.js';
 
 const skip = process.env.LEGO_SKIP_BROWSER_TESTS === '1';
 
@@ -83,7 +85,7 @@ describe.skipIf(skip)('the web app in a browser', () => {
     const diff = canvas.red.reduce((s, v, i) => s + Math.abs(v - expected.data[i]), 0) / canvas.red.length;
     expect(diff).toBeLessThan(2);
     // 12 steps of Heun: 23 evaluations of every brick, one row per step.
-    expect(await page.locator('#brick-table tbody tr').count()).toBe(3);
+    expect(await page.locator('#brick-table tbody tr').count()).toBe((await loadCheckpoint(DEFAULT_MODEL)).config.bricks.length);
     expect(await page.locator('#step-table tbody tr').count()).toBe(12);
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
     expect(download.suggestedFilename()).toBe('lego-seed0-class3.png');
@@ -94,13 +96,20 @@ describe.skipIf(skip)('the web app in a browser', () => {
     await page.close();
   }, 180_000);
 
-  it('samples with 8-bit products: the CLI\'s --precision int8 image for the same seed, class and steps', async () => {
+  it('samples with 8-bit products, from an int8 file too: the CLI\'s --precision int8 image for the same seed, class and steps', async () => {
     const out = join(dir, 'int8');
     const cli = await runLego(['generate', '--seeds', '2', '--class', '5', '--steps', '8', '--precision', 'int8', '--outdir', out, '--no-grid']);
     expect(cli.code, cli.stderr).toBe(0);
     const expected = decodePng(await readFile(join(out, '000002.png')), '000002.png');
+    // The page opens the model stored in 8 bits (lego convert --precision int8), the CLI sampled the float32 file.
+    const int8File = join(dir, 'lego-mnist-32-int8.safetensors');
+    const converted = await runLego(['convert', DEFAULT_MODEL, int8File, '--precision', 'int8']);
+    expect(converted.code, converted.stderr).toBe(0);
 
     const { page, errors } = await openPage();
+    await page.setInputFiles('#model-file', int8File);
+    await page.waitForFunction(() => document.getElementById('model-info')!.textContent!.startsWith('lego-mnist-32-int8.safetensors:'), null, { timeout: 30_000 });
+    await page.waitForFunction(() => !(document.getElementById('generate') as HTMLButtonElement).disabled, null, { timeout: 60_000 });
     await page.selectOption('#precision', 'int8');
     await page.selectOption('#class', '5');
     await page.fill('#seed', '2');
@@ -267,6 +276,12 @@ describe.skipIf(skip)('the web app in a browser', () => {
 
   it('skips bricks as the dial says, predicts the saving, and cancels with Escape', async () => {
     const { page, errors } = await openPage();
+    // A three-brick stack from disk, whatever the embedded model's bricks are.
+    const threeBricks = join(dir, 'three-bricks.safetensors');
+    await saveCheckpoint(threeBricks, tinyConfig, tinyWeights());
+    await page.setInputFiles('#model-file', threeBricks);
+    await page.waitForFunction(() => document.getElementById('model-info')!.textContent!.startsWith('three-bricks.safetensors:'), null, { timeout: 30_000 });
+    await page.waitForFunction(() => !(document.getElementById('generate') as HTMLButtonElement).disabled, null, { timeout: 60_000 });
     await page.fill('#steps', '12');
     await page.selectOption('#skip-mode', 'top');
     await page.locator('#skip-fraction').fill('0.5');
@@ -278,6 +293,10 @@ describe.skipIf(skip)('the web app in a browser', () => {
     expect(calls).toEqual(['23', '23', '12']);
     expect(await page.textContent('#dial-summary')).toMatch(/s of brick time instead of/);
 
+    // Cancelling: the embedded model again, slow enough to be stopped mid-run.
+    await page.setInputFiles('#model-file', DEFAULT_MODEL);
+    await page.waitForFunction(() => document.getElementById('model-info')!.textContent!.startsWith('lego-mnist-32.safetensors:'), null, { timeout: 30_000 });
+    await page.waitForFunction(() => !(document.getElementById('generate') as HTMLButtonElement).disabled, null, { timeout: 60_000 });
     await page.fill('#steps', '200');
     await page.press('#steps', 'Enter');
     await page.waitForFunction(() => document.querySelectorAll('#step-table tbody tr').length >= 1, null, { timeout: 60_000 });
