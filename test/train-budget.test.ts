@@ -1,33 +1,23 @@
 // `lego train --minutes`: a wall-clock budget converted once into a training length, ending by itself in
 // time, refusing conflicting flags, and resuming bit for bit like a run given the converted length.
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseSafetensors } from '../src/io/safetensors.js';
 import { legoBin, runLego } from './helpers/lego-cli.js';
+import { newestFile as newest, runDirs, sha256, writeTinyArch } from './helpers/training-runs.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lego-budget-'));
 const data = join(tmp, 'mnist.zip');
-const arch = join(tmp, 'tiny.json');
-writeFileSync(arch, JSON.stringify({
-  imgResolution: 32, imgChannels: 1, labelDim: 10, hiddenSize: 32,
-  bricks: [{ resolution: 8, patchSize: 4, heads: 2, depth: 1 }, { resolution: 32, patchSize: 8, heads: 2, depth: 1 }],
-}));
+const arch = writeTinyArch(tmp, 32, 32);
 const common = ['train', '--data', data, '--arch', arch, '--cond', '--batch', '8', '--lr', '1e-3', '--lr-rampup', '0.5', '--xflip', '--seed', '5', '--threads', '1'];
 /** log.txt's line once the budget is converted. */
 const BUDGET_LINE = /^budget (\S+) min: (\d+) warm-up steps at [\d.]+ s\/kimg; duration set to (\d+\.\d{3}) kimg \(ends at about [\d.]+ min\)$/m;
 
-const runDirs = (outdir: string) => (existsSync(outdir) ? readdirSync(outdir).sort().map((d) => join(outdir, d)) : []);
 const logOf = (dir: string) => (existsSync(join(dir, 'log.txt')) ? readFileSync(join(dir, 'log.txt'), 'utf8') : '');
 const optionsOf = (dir: string) => JSON.parse(readFileSync(join(dir, 'training_options.json'), 'utf8'));
-const newest = (dir: string, prefix: string) => {
-  const files = readdirSync(dir).filter((f) => f.startsWith(prefix) && f.endsWith('.safetensors')).sort();
-  return files.length === 0 ? null : join(dir, files[files.length - 1]);
-};
-const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
 /** Every tensor of a training state (weights, EMA, Adam moments) and its progress, byte for byte. */
 function stateOf(file: string): { tensors: Map<string, string>; progress: string } {

@@ -2,7 +2,7 @@
 // the run directory holding the newest state: the last run ends bit-identical to the uninterrupted one, and
 // every file of every run directory is whole (a kill mid-write leaves only a temporary file of the killed process).
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,21 +10,17 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseSafetensors } from '../src/io/safetensors.js';
 import { Rng } from '../src/random.js';
+import { runDirs, tensorsOf, writeTinyArch } from './helpers/training-runs.js';
 
 const bin = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'lego-kill-'));
 const data = join(tmp, 'mnist16.zip');
-const arch = join(tmp, 'tiny.json');
-writeFileSync(arch, JSON.stringify({
-  imgResolution: 16, imgChannels: 1, labelDim: 10, hiddenSize: 16,
-  bricks: [{ resolution: 4, patchSize: 2, heads: 2, depth: 1 }, { resolution: 16, patchSize: 4, heads: 2, depth: 1 }],
-}));
+const arch = writeTinyArch(tmp, 16, 16);
 // 50 ticks of one 8-image step each, a state (and a snapshot) written at every tick: many moments to be killed in.
 const common = ['train', '--data', data, '--arch', arch, '--cond', '--batch', '8', '--duration', '0.4', '--tick', '0.008',
   '--snap', '1', '--dump', '1', '--lr', '1e-3', '--lr-rampup', '0.05', '--seed', '11', '--threads', '1'];
 
 const run = (...args: string[]) => promisify(execFile)(process.execPath, [bin, ...args]);
-const runDirs = (outdir: string) => (existsSync(outdir) ? readdirSync(outdir).filter((d) => /^\d{5}-/.test(d)).sort().map((d) => join(outdir, d)) : []);
 const states = (dir: string) => readdirSync(dir).filter((f) => /^training-state-\d+\.safetensors$/.test(f)).map((f) => join(dir, f));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -35,11 +31,6 @@ function newestState(outdir: string): { file: string; mtimeMs: number } | null {
 }
 
 /** Every tensor of a training state (weights, EMA, Adam moments), byte for byte. */
-function tensorsOf(file: string): Map<string, string> {
-  const { tensors } = parseSafetensors(new Uint8Array(readFileSync(file)), file);
-  return new Map([...tensors].map(([name, t]) => [name, Buffer.from(t.data).toString('base64')]));
-}
-
 /**
  * Run `args`; once it has written its first training state, SIGKILL it `killAfterMs` later (never, when
  * undefined), so a kill lands anywhere in training: mid-step, mid-write of a state or snapshot, between files.

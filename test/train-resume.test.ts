@@ -1,7 +1,6 @@
 // Training runs as users run them: a run killed with SIGKILL (or stopped with SIGINT) and resumed in its
 // directory with its recorded options ends with the same files, bit for bit, as the same run uninterrupted.
 import { execFile, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,29 +8,19 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseSafetensors } from '../src/io/safetensors.js';
+import { runDirs, sha256, tensorsOf, writeTinyArch } from './helpers/training-runs.js';
 
 const bin = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'lego-train-'));
 const data = join(tmp, 'mnist.zip');
-const arch = join(tmp, 'tiny.json');
-writeFileSync(arch, JSON.stringify({
-  imgResolution: 32, imgChannels: 1, labelDim: 10, hiddenSize: 32,
-  bricks: [{ resolution: 8, patchSize: 4, heads: 2, depth: 1 }, { resolution: 32, patchSize: 8, heads: 2, depth: 1 }],
-}));
+const arch = writeTinyArch(tmp, 32, 32);
 const common = ['train', '--data', data, '--arch', arch, '--cond', '--batch', '8', '--duration', '0.16', '--tick', '0.016',
   '--snap', '1', '--dump', '1', '--lr', '1e-3', '--lr-rampup', '0.05', '--ema', '0.05', '--xflip', '--seed', '7', '--threads', '2'];
 
 const run = (...args: string[]) => promisify(execFile)(process.execPath, [bin, ...args]);
-const runDirs = (outdir: string) => (existsSync(outdir) ? readdirSync(outdir).sort().map((d) => join(outdir, d)) : []);
 const states = (dir: string) => readdirSync(dir).filter((f) => f.startsWith('training-state-')).sort();
 /** Ticks a run has reported (one stats.jsonl line each; every tick writes a state with --dump 1). */
 const ticks = (dir: string) => (existsSync(join(dir, 'stats.jsonl')) ? readFileSync(join(dir, 'stats.jsonl'), 'utf8').trim().split('\n').filter(Boolean).length : 0);
-
-/** Every tensor of a training state (weights, EMA, Adam moments), byte for byte. */
-function tensorsOf(file: string): Map<string, string> {
-  const { tensors } = parseSafetensors(new Uint8Array(readFileSync(file)), file);
-  return new Map([...tensors].map(([name, t]) => [name, Buffer.from(t.data).toString('base64')]));
-}
 
 function finalState(runDir: string): string {
   const s = states(runDir);
@@ -39,8 +28,6 @@ function finalState(runDir: string): string {
 }
 
 /** A file's SHA-256: byte-identical files, compared without a million-element diff when they are not. */
-const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
-
 function finalSnapshot(runDir: string): string {
   const s = readdirSync(runDir).filter((f) => f.startsWith('network-snapshot-')).sort();
   return join(runDir, s[s.length - 1]);

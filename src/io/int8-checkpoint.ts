@@ -1,5 +1,5 @@
 // Checkpoints with 8-bit block Linears (`lego convert --precision int8`): the weights that int8 sampling
-// multiplies by, stored as they are used, so a browser downloads about a quarter of the bytes and an int8
+// multiplies by, stored as they are used, so a browser downloads a quarter of their float32 bytes and an int8
 // run from the file gives the same images as an int8 run from the float32 checkpoint it came from.
 // Platform-neutral (bytes in, bytes out).
 import { InputError } from '../errors.js';

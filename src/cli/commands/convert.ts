@@ -27,7 +27,7 @@ export function convertCommand(): Command {
     .argument('<out>', 'the .safetensors file to write (atomically)')
     .option('--vae <path>', `a latent model's VAE, recorded (relative to <out>'s folder when inside it, else absolute) so that lego generate decodes with it: ${VAE_KINDS}`)
     .option('--embed-vae', 'with --vae: store the VAE\'s weights in <out> itself (under vae.<diffusers name>), so the checkpoint needs no other file')
-    .option('--precision <p>', 'float32 (default), or int8: store every block Linear (qkv, attention output, MLP) as 8-bit weights with one scale per output channel, as --precision int8 sampling uses them; the file is about a quarter of the size', 'float32')
+    .option('--precision <p>', 'float32, or int8: store every block Linear (qkv, attention output, MLP) as 8-bit weights with one scale per output channel, as --precision int8 sampling uses them (a quarter of their float32 bytes)', 'float32')
     .option('--force', 'overwrite <out> if it exists')
     .option('--json', 'print one JSON object describing what was written')
     .addHelpText('after', `
