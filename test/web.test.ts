@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePng } from '../src/data/png.js';
@@ -65,6 +65,13 @@ describe.skipIf(skip)('the web app in a browser', () => {
   const finished = (page: Page) =>
     page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state ?? ''), null, { timeout: 120_000 });
 
+  /** Open `file` with the page's "Open a .safetensors snapshot" button; resolves once it is loaded and Generate is enabled again. */
+  async function openModelFile(page: Page, file: string): Promise<void> {
+    await page.setInputFiles('#model-file', file);
+    await page.waitForFunction((name) => document.getElementById('model-info')!.textContent!.startsWith(`${name}:`), basename(file), { timeout: 30_000 });
+    await page.waitForFunction(() => !(document.getElementById('generate') as HTMLButtonElement).disabled, null, { timeout: 60_000 });
+  }
+
   it('generates class 3, seed 0, 12 steps: the CLI\'s image, with no console errors', async () => {
     const cli = await runLego(['generate', '--seeds', '0', '--class', '3', '--steps', '12', '--outdir', dir, '--no-grid']);
     expect(cli.code, cli.stderr).toBe(0);
@@ -107,9 +114,7 @@ describe.skipIf(skip)('the web app in a browser', () => {
     expect(converted.code, converted.stderr).toBe(0);
 
     const { page, errors } = await openPage();
-    await page.setInputFiles('#model-file', int8File);
-    await page.waitForFunction(() => document.getElementById('model-info')!.textContent!.startsWith('lego-mnist-32-int8.safetensors:'), null, { timeout: 30_000 });
-    await page.waitForFunction(() => !(document.getElementById('generate') as HTMLButtonElement).disabled, null, { timeout: 60_000 });
+    await openModelFile(page, int8File);
     await page.selectOption('#precision', 'int8');
     await page.selectOption('#class', '5');
     await page.fill('#seed', '2');
@@ -168,8 +173,7 @@ describe.skipIf(skip)('the web app in a browser', () => {
     await page.setInputFiles('#model-file', join(dir, 'broken.safetensors'));
     await page.waitForFunction(() => document.getElementById('form-problem')!.textContent !== '', null, { timeout: 30_000 });
     expect(await page.textContent('#form-problem')).toContain('broken.safetensors');
-    await page.setInputFiles('#model-file', DEFAULT_MODEL);
-    await page.waitForFunction(() => document.getElementById('model-info')!.textContent!.startsWith('lego-mnist-32.safetensors:'), null, { timeout: 30_000 });
+    await openModelFile(page, DEFAULT_MODEL);
     await page.fill('#width', '64');
     await page.fill('#steps', '3');
     await page.check('#wrap');
@@ -279,9 +283,7 @@ describe.skipIf(skip)('the web app in a browser', () => {
     // A three-brick stack from disk, whatever the embedded model's bricks are.
     const threeBricks = join(dir, 'three-bricks.safetensors');
     await saveCheckpoint(threeBricks, tinyConfig, tinyWeights());
-    await page.setInputFiles('#model-file', threeBricks);
-    await page.waitForFunction(() => document.getElementById('model-info')!.textContent!.startsWith('three-bricks.safetensors:'), null, { timeout: 30_000 });
-    await page.waitForFunction(() => !(document.getElementById('generate') as HTMLButtonElement).disabled, null, { timeout: 60_000 });
+    await openModelFile(page, threeBricks);
     await page.fill('#steps', '12');
     await page.selectOption('#skip-mode', 'top');
     await page.locator('#skip-fraction').fill('0.5');
@@ -294,9 +296,7 @@ describe.skipIf(skip)('the web app in a browser', () => {
     expect(await page.textContent('#dial-summary')).toMatch(/s of brick time instead of/);
 
     // Cancelling: the embedded model again, slow enough to be stopped mid-run.
-    await page.setInputFiles('#model-file', DEFAULT_MODEL);
-    await page.waitForFunction(() => document.getElementById('model-info')!.textContent!.startsWith('lego-mnist-32.safetensors:'), null, { timeout: 30_000 });
-    await page.waitForFunction(() => !(document.getElementById('generate') as HTMLButtonElement).disabled, null, { timeout: 60_000 });
+    await openModelFile(page, DEFAULT_MODEL);
     await page.fill('#steps', '200');
     await page.press('#steps', 'Enter');
     await page.waitForFunction(() => document.querySelectorAll('#step-table tbody tr').length >= 1, null, { timeout: 60_000 });

@@ -4,7 +4,7 @@ import { fileError } from '../files/fs-files.js';
 import { InputError, printable, UsageError } from '../errors.js';
 import { parseConfigJson, type LegoConfig } from '../lego/config.js';
 import { isPresetName, PRESETS, presetConfig, type PresetOptions } from '../lego/presets.js';
-import { isNamedStack, isSmallPresetName, SMALL_PRESETS, smallPresetConfig } from '../lego/small-presets.js';
+import { isNamedStack, SMALL_PRESETS, smallPresetConfig } from '../lego/small-presets.js';
 import type { Precision } from '../nn/linear.js';
 import { parseQueueUrl, type QueueAddress } from '../queue/address.js';
 
@@ -50,7 +50,7 @@ export function parseMicroBatch(value: string | undefined, batch: number, batchT
  * Preset options (channels, classes, resolution) apply to presets only.
  */
 export function resolveArch(value: string, options: PresetOptions = {}): LegoConfig {
-  if (isPresetName(value) || isSmallPresetName(value)) {
+  if (isNamedStack(value)) {
     try {
       return isPresetName(value) ? presetConfig(value, options) : smallPresetConfig(value, options);
     } catch (e) {

@@ -2,7 +2,7 @@
 // chosen by the one-hour study (docs/studies/one-hour.md), where per second of a 2-core CPU they learn
 // faster than the official stacks cut down.
 import type { LegoConfig } from './config.js';
-import { isPresetName, type PresetOptions } from './presets.js';
+import { isPresetName, type PresetName, type PresetOptions } from './presets.js';
 
 /** One brick over the whole image: a plain DiT trained with the LEGO loss. */
 interface SmallPreset {
@@ -24,7 +24,7 @@ export type SmallPresetName = keyof typeof SMALL_PRESETS;
 export const isSmallPresetName = (name: string): name is SmallPresetName => Object.hasOwn(SMALL_PRESETS, name);
 
 /** A stack given by name, official or ours (not a config file). */
-export const isNamedStack = (name: string): boolean => isPresetName(name) || isSmallPresetName(name);
+export const isNamedStack = (name: string): name is PresetName | SmallPresetName => isPresetName(name) || isSmallPresetName(name);
 
 /** The config of one of our small presets, for the data's size, channels and classes. */
 export function smallPresetConfig(name: SmallPresetName, options: PresetOptions = {}): LegoConfig {

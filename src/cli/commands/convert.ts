@@ -90,11 +90,12 @@ async function convertToInt8(input: string, out: string, opts: { json?: boolean;
   const bytes = encodeCheckpoint(config, weights, { ...metadata, ...vaeRecord }, 'int8');
   await writeFileAtomic(out, bytes);
   const floatBytes = 4 * [...weights.values()].reduce((n, w) => n + w.length, 0);
+  const int8Weights = int8Linears(config).length;
   if (opts.json) {
-    console.log(JSON.stringify({ input, output: out, precision: 'int8', config, int8_weights: int8Linears(config).length, bytes: bytes.length, float32_bytes: floatBytes }));
+    console.log(JSON.stringify({ input, output: out, precision: 'int8', config, int8_weights: int8Weights, bytes: bytes.length, float32_bytes: floatBytes }));
     return;
   }
-  console.log(`${input} -> ${out}: int8 checkpoint, ${int8Linears(config).length} block Linears in 8 bits, ${formatBytes(bytes.length)} (float32 weights: ${formatBytes(floatBytes)})`);
+  console.log(`${input} -> ${out}: int8 checkpoint, ${int8Weights} block Linears in 8 bits, ${formatBytes(bytes.length)} (float32 weights: ${formatBytes(floatBytes)})`);
   console.log(`  ${describeConfig(config)}`);
   if (opts.vae !== undefined) console.log(`  latent: lego generate decodes its samples with the VAE at ${opts.vae}`);
 }
