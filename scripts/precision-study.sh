@@ -7,7 +7,8 @@
 #
 # Usage: scripts/precision-study.sh [NETWORK] [N=1000]
 # Environment (defaults): WORK=runs/precision-study (kept: images, JSON), CFG=2, SKIP=top:0.4, BATCH=32,
-# THREADS (default: one per core). Prints a markdown table; WORK/results.jsonl has generate's and eval's JSON.
+# THREADS (default: one per core); SKIP=none leaves out the skipping rows (a one-brick model has nothing to
+# skip). Prints a markdown table; WORK/results.jsonl has generate's and eval's JSON.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 network=${1:-models/lego-mnist-32.safetensors}
@@ -26,7 +27,9 @@ test=$work/mnist32-test.zip
 echo "| precision | flags | fd-lenet-mnist | kid x 1000 | precision | recall | class accuracy | seconds | N |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 for precision in float32 int8; do
-  for variant in plain cfg skip cfg-skip; do
+  variants=(plain cfg skip cfg-skip)
+  [ "$skip" != none ] || variants=(plain cfg)
+  for variant in "${variants[@]}"; do
     flags=()
     case $variant in
       cfg) flags=(--cfg "$cfg") ;;

@@ -6,7 +6,7 @@ import type { LegoCheckpoint } from '../io/checkpoint.js';
 import { loadAnyCheckpoint } from '../io/load-any.js';
 import { resolveSnapshotFile } from '../train/run-dir.js';
 
-/** The model shipped in the package: a class-conditional LEGO-PG trained on MNIST 32x32 (docs/default-model.md). */
+/** The model shipped in the package: a class-conditional one-brick stack (lego_T_G_32) trained on MNIST 32x32 (docs/training/mnist.md). */
 export const DEFAULT_MODEL = fileURLToPath(new URL('../../models/lego-mnist-32.safetensors', import.meta.url));
 
 /** Load the network a user named; without a path, the embedded default model. */

@@ -28,8 +28,10 @@ export function sessionOptions(settings: PlatformSessionSettings): InferenceSess
     // training step peaks at 6.0 GB instead of 8.7 GB (the pattern block comes on top of the arena).
     enableMemPattern: false,
     // Idle pool threads spin by default. Between the runs of a sampler (rolls, preconditioning: the JavaScript
-    // between bricks) a spinning thread takes a core from the main thread: measured on the embedded model,
-    // 2 threads that spin run a brick call 2x slower than 2 that sleep (and slower than 1 thread).
+    // between bricks) a spinning thread takes a core from the main thread: measured on the LEGO-PG MNIST
+    // model (training/mnist-pg/lego-mnist-pg-32.safetensors, the embedded model until December 2026; see
+    // docs/performance.md), 2 threads that spin run a brick call 2x slower than 2 that sleep (and slower
+    // than 1 thread).
     ...(settings.spinWhenIdle ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
     ...(settings.threads ? { intraOpNumThreads: settings.threads, interOpNumThreads: 1 } : {}),
     ...(settings.profilePrefix ? { enableProfiling: true, profileFilePrefix: settings.profilePrefix } : {}),

@@ -5,7 +5,7 @@ import { benchInputs } from '../diffusion/bench.js';
 import { median, timeRuns } from '../timing.js';
 import type { LegoConfig } from '../lego/config.js';
 import type { Weights } from '../lego/model.js';
-import { TrainStep } from './step.js';
+import { TrainStep, type StepBatch } from './step.js';
 
 /** Training step timings, under the field names of `lego bench --json`. */
 export interface TrainStepBench {
@@ -38,17 +38,23 @@ export interface TrainBenchOptions {
   memory?: () => MemoryWindow;
 }
 
-/** Time `repeat` optimiser steps of a fresh training state starting from `weights`. */
-export async function benchTrainStep(cfg: LegoConfig, weights: Weights, options: TrainBenchOptions): Promise<TrainStepBench> {
-  const { batch, repeat, threads, microBatch } = options;
+/** A fixed batch of random step inputs: images in (-1, 1), standard normal noise and ln(sigma) draws. */
+export function benchTrainBatch(cfg: LegoConfig, batch: number): StepBatch {
   const { x, labels, rng } = benchInputs(cfg, batch);
-  const window = options.memory?.();
-  const step = await TrainStep.create(cfg, batch, { threads, microBatch });
-  const state = step.createState({ weights });
   const images = x.map((v) => Math.tanh(v));
   const noise = rng.fillNormal(new Float32Array(x.length));
   const rndNormal = rng.fillNormal(new Float32Array(batch));
-  const runs = await timeRuns(repeat, () => step.run(state, { images, noise, rndNormal, ...(labels ? { labels } : {}) }, 1e-4, 0.999));
+  return { images, noise, rndNormal, ...(labels ? { labels } : {}) };
+}
+
+/** Time `repeat` optimiser steps of a fresh training state starting from `weights`. */
+export async function benchTrainStep(cfg: LegoConfig, weights: Weights, options: TrainBenchOptions): Promise<TrainStepBench> {
+  const { batch, repeat, threads, microBatch } = options;
+  const stepBatch = benchTrainBatch(cfg, batch);
+  const window = options.memory?.();
+  const step = await TrainStep.create(cfg, batch, { threads, microBatch });
+  const state = step.createState({ weights });
+  const runs = await timeRuns(repeat, () => step.run(state, stepBatch, 1e-4, 0.999));
   const peakMb = await window?.stop();
   await step.release();
   const stepS = median(runs);

@@ -94,9 +94,10 @@ const WARM_SETTLED = 1.2;
  * Compile the graphs of the training canvas in `precision` and run throw-away evaluations while the user
  * is choosing settings, so that the first image runs at the speed of the tenth. Browsers compile
  * WebAssembly in two tiers: quick baseline code first, optimised code later, for the functions that turn
- * out hot (V8: Liftoff, then TurboFan in the background). Measured in docs/performance.md on the embedded
- * model: evaluations take 30-80 ms for the first ~4 s of running and 10-12 ms once the hot kernels are
- * optimised. A request ends the warm-up at once.
+ * out hot (V8: Liftoff, then TurboFan in the background). Measured in docs/performance.md on the LEGO-PG
+ * MNIST model (training/mnist-pg/lego-mnist-pg-32.safetensors, the embedded model until December 2026):
+ * evaluations take 30-80 ms for the first ~4 s of running and 10-12 ms once the hot kernels are optimised.
+ * A request ends the warm-up at once.
  */
 async function warmUp(precision: Precision): Promise<void> {
   if (!checkpoint) {
