@@ -3,8 +3,10 @@
 // Seeds: image k draws everything from its own streams, `new Rng(seed, stream)` (xoshiro128** seeded
 // by splitmix32, normals by Box-Muller in float64; see random.ts): stream 0 gives the initial latents
 // (C*H*W standard normals, CHW order), stream 1 the churn noise of each step in turn, stream 2 the
-// random class. So image k is the same whatever the batch size or thread count. A latent model samples
-// VAE latents the same way, and its VAE decodes each batch to images.
+// random class. So image k is the same whatever the batch size: bit for bit on one thread; on more, ONNX
+// Runtime's parallel kernels split the work by the tensor sizes and may round a float32 ulp differently,
+// which now and then moves a pixel of the 8-bit image by one. A latent model samples VAE latents the same
+// way, and its VAE decodes each batch to images.
 import { canvasProblem, largestTile, type LegoConfig } from '../lego/config.js';
 import type { BrickStats, LegoRunner } from '../lego/runner.js';
 import { Rng } from '../random.js';
