@@ -180,7 +180,7 @@ function onModelLoaded(message: Extract<FromWorker, { type: 'loaded' }>): void {
   const size = config.imgResolution * factor;
   const latents = message.vae ? ` latents → ${size}×${size} images (VAE ${message.vae})` : '';
   ui.modelInfo.textContent = `${message.name}: ${config.imgResolution}×${config.imgResolution}×${config.imgChannels}${latents}, ` +
-    `${config.bricks.length} bricks (${bricks}), ${(message.parameters / 1e6).toFixed(2)} M parameters, ` +
+    `${config.bricks.length} brick${config.bricks.length === 1 ? '' : 's'} (${bricks}), ${(message.parameters / 1e6).toFixed(2)} M parameters, ` +
     (config.labelDim > 0 ? `${config.labelDim} classes.` : 'unconditional.');
   const previous = ui.classLabel.value;
   ui.classLabel.replaceChildren(new Option('random (from the seed)', 'random'));
@@ -336,7 +336,7 @@ function updateDial(): void {
   } else if (text) {
     text += '; generate once on this canvas to predict the time saved.';
   }
-  ui.dialSummary.textContent = text;
+  ui.dialSummary.textContent = bricks === 1 ? 'One brick: nothing to skip (open a stack of two or more bricks to use the dial).' : text;
 }
 
 // Output -------------------------------------------------------------------------------------------
