@@ -324,6 +324,10 @@ function updateDial(): void {
       return line;
     }).reverse(),
   );
+  if (bricks === 1) {
+    ui.dialSummary.textContent = 'One brick: nothing to skip (open a stack of two or more bricks to use the dial).';
+    return;
+  }
   const evals = evaluationsPerStep(steps);
   const width = Number(ui.width.value);
   const height = Number(ui.height.value);
@@ -336,7 +340,7 @@ function updateDial(): void {
   } else if (text) {
     text += '; generate once on this canvas to predict the time saved.';
   }
-  ui.dialSummary.textContent = bricks === 1 ? 'One brick: nothing to skip (open a stack of two or more bricks to use the dial).' : text;
+  ui.dialSummary.textContent = text;
 }
 
 // Output -------------------------------------------------------------------------------------------
