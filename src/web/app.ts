@@ -2,7 +2,7 @@
 import { DEFAULT_STEPS } from '../diffusion/sampler.js';
 import { dialSchedule, evaluationsPerStep, planCost, type DialSetting } from '../diffusion/skip-plan.js';
 import { canvasProblem, largestTile, type LegoConfig } from '../lego/config.js';
-import type { FromWorker, ToWorker, WebGenerateRequest, WebImage, WebProvider } from './protocol.js';
+import type { FromWorker, StepRow, ToWorker, WebGenerateRequest, WebImage, WebProvider } from './protocol.js';
 
 const $ = <T extends HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
@@ -147,14 +147,16 @@ function onWorkerMessage(message: FromWorker): void {
           `${message.evaluationMs.toFixed(0)} ms each at the end).`;
       }
       return;
-    case 'step':
+    case 'steps': {
       if (message.id !== state.running?.id) return;
       if (message.preview) drawImage(message.preview);
-      ui.progress.value = (message.step + 1) / message.steps;
-      ui.status.textContent = `Step ${message.step + 1} of ${message.steps} (σ = ${message.sigma.toPrecision(3)}), ${message.ms.toFixed(0)} ms` +
+      const latest = message.rows[message.rows.length - 1];
+      ui.progress.value = (latest.step + 1) / message.steps;
+      ui.status.textContent = `Step ${latest.step + 1} of ${message.steps} (σ = ${latest.sigma.toPrecision(3)}), ${latest.ms.toFixed(0)} ms` +
         (message.previewEvery > 1 ? `; preview decoded every ${message.previewEvery} steps (a VAE decode takes ${message.previewMs.toFixed(0)} ms)` : '');
-      addStepRow(message.step, message.sigma, message.stopAfter, message.ms);
+      addStepRows(message.rows);
       return;
+    }
     case 'done':
       if (message.id !== state.running?.id) return;
       onDone(message);
@@ -372,8 +374,8 @@ function row(cells: string[]): HTMLTableRowElement {
   return tr;
 }
 
-function addStepRow(step: number, sigma: number, stopAfter: number, ms: number): void {
-  ui.stepRows.append(row([String(step + 1), sigma.toPrecision(3), `0–${stopAfter}`, ms.toFixed(0)]));
+function addStepRows(rows: readonly StepRow[]): void {
+  ui.stepRows.append(...rows.map(({ step, sigma, stopAfter, ms }) => row([String(step + 1), sigma.toPrecision(3), `0–${stopAfter}`, ms.toFixed(0)])));
 }
 
 function startGenerate(): void {

@@ -44,17 +44,34 @@ export interface WebImage {
   pixels: Uint8Array;
 }
 
+/** One sampler step: its noise level, the last brick it ran and its time. */
+export interface StepRow {
+  step: number;
+  sigma: number;
+  stopAfter: number;
+  ms: number;
+}
+
+/**
+ * The least time between two step messages. Each message redraws the page (preview, progress, a table row),
+ * and on two cores a redraw takes a core from the runtime's threads: a message per step made every brick call
+ * 30% slower (docs/performance.md).
+ */
+export const STEP_MESSAGE_INTERVAL_MS = 100;
+
 export type FromWorker =
   /** `brickFlops`: one call of each brick on one training-size image (every brick's cost scales with the canvas area). */
   /** `factor`: image pixels per canvas pixel (a latent model's VAE downscale factor, 1 for pixel models); `vae`: the VAE, for display. */
   | { type: 'loaded'; name: string; config: LegoConfig; parameters: number; brickFlops: number[]; factor: number; vae: string | null }
-  /**
-   * `preview`: the decoded estimate, or null on the steps a latent model's preview is not decoded (it is every
-   * `previewEvery` steps when a decode takes longer than a step; `previewMs` is the last decode's time).
-   */
   /** The warm-up finished (or stopped early for a request): `evaluations` throw-away network evaluations in `ms`. */
   | { type: 'warm'; ms: number; evaluations: number; evaluationMs: number }
-  | { type: 'step'; id: number; step: number; steps: number; sigma: number; stopAfter: number; ms: number; preview: WebImage | null; previewEvery: number; previewMs: number }
+  /**
+   * The sampler steps finished since the last message (at most one message per STEP_MESSAGE_INTERVAL_MS, plus
+   * the first and the last step). `preview`: the estimate of the last of them, or null when a latent model's
+   * preview is not decoded (at most every `previewEvery` steps when a decode takes longer than a step;
+   * `previewMs` is the last decode's time).
+   */
+  | { type: 'steps'; id: number; steps: number; rows: StepRow[]; preview: WebImage | null; previewEvery: number; previewMs: number }
   /**
    * `images`: one per seed, in seed order; `image` and `png`: the one image, or for a batch the grid of
    * them all as `lego generate` writes grid.png.

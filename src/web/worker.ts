@@ -15,7 +15,7 @@ import { LegoRunner } from '../lego/runner.js';
 import type { Precision } from '../nn/linear.js';
 import { configureWebRuntime } from '../runtime/ort-web.js';
 import { Rng } from '../random.js';
-import type { FromWorker, ToWorker, WebGenerateRequest, WebImage } from './protocol.js';
+import { STEP_MESSAGE_INTERVAL_MS, type FromWorker, type StepRow, type ToWorker, type WebGenerateRequest, type WebImage } from './protocol.js';
 
 interface WorkerScope {
   postMessage(message: FromWorker, transfer?: Transferable[]): void;
@@ -176,6 +176,10 @@ async function generateBatch(id: number, request: WebGenerateRequest): Promise<v
   // A preview of a latent model is a VAE decode: when one takes longer than a step, decode only every so many steps.
   let previewEvery = 1;
   let previewMs = 0;
+  let stepsSinceDecode = 0;
+  // Steps are reported in messages at most STEP_MESSAGE_INTERVAL_MS apart: each one redraws the page.
+  let rows: StepRow[] = [];
+  let lastMessage = -Infinity;
   try {
     const { images, stats } = await generate(
       model,
@@ -196,19 +200,24 @@ async function generateBatch(id: number, request: WebGenerateRequest): Promise<v
         signal: abort.signal,
         onStep: async ({ step, steps, sigma, stopAfter, denoised, shape }) => {
           stepMs.push(performance.now() - stepStart);
-          let preview: WebImage | null = null;
-          if (!vae || step % previewEvery === 0 || step === steps - 1) {
-            const previewStart = performance.now();
-            preview = await previewOf(denoised, shape, vae);
-            previewMs = performance.now() - previewStart;
-            if (vae) previewEvery = Math.max(1, Math.ceil(previewMs / stepMs[step]));
+          rows.push({ step, sigma, stopAfter, ms: stepMs[step] });
+          stepsSinceDecode++;
+          const last = step === steps - 1;
+          if (last || performance.now() - lastMessage >= STEP_MESSAGE_INTERVAL_MS) {
+            let preview: WebImage | null = null;
+            if (!vae || stepsSinceDecode >= previewEvery || last) {
+              const previewStart = performance.now();
+              preview = await previewOf(denoised, shape, vae);
+              previewMs = performance.now() - previewStart;
+              stepsSinceDecode = 0;
+              if (vae) previewEvery = Math.max(1, Math.ceil(previewMs / stepMs[step]));
+            }
+            scope.postMessage({ type: 'steps', id, steps, rows, preview, previewEvery, previewMs }, preview ? [preview.pixels.buffer] : []);
+            rows = [];
+            lastMessage = performance.now();
           }
           // The next step's time starts here: a preview's decode is not the sampler's.
           stepStart = performance.now();
-          scope.postMessage(
-            { type: 'step', id, step, steps, sigma, stopAfter, ms: stepMs[step], preview, previewEvery, previewMs },
-            preview ? [preview.pixels.buffer] : [],
-          );
           // ONNX Runtime's runs finish as microtasks: yield a macrotask so a cancel message gets through.
           await new Promise((resume) => setTimeout(resume, 0));
         },
