@@ -109,7 +109,7 @@ export async function train(startOptions: TrainOptions, data: TrainingImages, ru
   let warmup = options.durationKimg === null && options.minutes !== null ? new BudgetWarmup(options.minutes * 60) : null;
   const snapshot = () => ({ nimg, tick, rng: rng.getState().map((v) => (Number.isNaN(v) ? null : v)), dataOrder: order.getState() });
 
-  await log(`training ${options.arch} (${cfg.bricks.length} bricks) on ${data.count} ${data.latent ? 'latents' : 'images'} of ${data.resolution}x${data.resolution}x${data.channels}` +
+  await log(`training ${options.arch} (${cfg.bricks.length} brick${cfg.bricks.length === 1 ? '' : 's'}) on ${data.count} ${data.latent ? 'latents' : 'images'} of ${data.resolution}x${data.resolution}x${data.channels}` +
     `${options.cond ? `, ${cfg.labelDim} classes` : ''}; batch ${options.batch}${rounds > 1 ? ` in ${rounds} rounds` : ''}; ` +
     `${(step.flops / 1e9).toFixed(1)} GFLOP per step; from kimg ${(nimg / 1000).toFixed(3)} to ` +
     `${options.durationKimg ?? `the end of a ${options.minutes} min budget`}`);
