@@ -167,6 +167,11 @@ async function pageBricks(page: Page): Promise<BrickTimes[]> {
   );
 }
 
+/** The ms column of the page's step table: each sampler step of the last image. */
+async function stepTimes(page: Page): Promise<number[]> {
+  return page.$$eval('#step-table tbody tr', (rows) => rows.map((r) => Number(r.lastElementChild?.textContent)));
+}
+
 /** The page as a user meets it: open, set the form, generate; then `images` more for the steady state. */
 async function browserRun(browser: Browser, url: string, provider: 'wasm' | 'webgpu', images: number) {
   const page = await browser.newPage();
@@ -180,7 +185,9 @@ async function browserRun(browser: Browser, url: string, provider: 'wasm' | 'web
   const readyS = (performance.now() - opened) / 1000;
   await chooseSettings(page);
   const warmS = (performance.now() - opened) / 1000;
+  const warmTimesMs = (await page.evaluate(() => document.body.dataset.warmTimesMs ?? '')).split(' ').filter(Boolean).map(Number);
   const firstImageS = await clickGenerate(page);
+  const firstStepsMs = await stepTimes(page);
   const openToFirstImageS = (performance.now() - opened) / 1000;
   const engine = await page.textContent('#engine-info');
   const times: number[] = [];
@@ -197,6 +204,8 @@ async function browserRun(browser: Browser, url: string, provider: 'wasm' | 'web
     readyS,
     warmS,
     firstImageS,
+    firstStepsMs,
+    warmTimesMs,
     openToFirstImageS,
     steadyImageS: median(times),
     bricks: runs[0].map((_, k) => medianBrick(runs.map((r) => r[k]))),
@@ -219,6 +228,8 @@ try {
   log('WebAssembly in Chromium…');
   const wasm = await browserRun(browser, url, 'wasm', steadyImages);
   log(`  ${wasm.engine} Page ready ${wasm.readyS.toFixed(2)} s, warm ${wasm.warmS.toFixed(2)} s after opening; first image ${wasm.firstImageS.toFixed(2)} s`);
+  log(`  warm-up: ${wasm.warmTimesMs.length} evaluations, ms: ${wasm.warmTimesMs.map((t) => t.toFixed(0)).join(' ')}`);
+  log(`  first image, ms per step: ${wasm.firstStepsMs.join(' ')}`);
   let webgpu: Awaited<ReturnType<typeof browserRun>> | null = null;
   let webgpuNote = '';
   const probe = flags.webgpu
@@ -282,6 +293,9 @@ try {
     page_ready_s: round(wasm.readyS),
     page_warm_s: round(wasm.warmS),
     first_image_s: round(wasm.firstImageS),
+    // Where a slow first image spends its time: the warm-up's evaluations (ms each) and the first image's steps.
+    warm_evaluations_ms: wasm.warmTimesMs,
+    first_image_steps_ms: wasm.firstStepsMs,
     open_to_first_image_s: round(wasm.openToFirstImageS),
     steady_image_s: round(wasm.steadyImageS),
     native_image_s: round(Math.min(nativeBefore.imageS, nativeAfter.imageS)),

@@ -142,6 +142,7 @@ function onWorkerMessage(message: FromWorker): void {
       // Tools that measure the page (npm run bench:web) wait for this, as a user choosing settings would.
       warmUps = Math.max(0, warmUps - 1);
       document.body.dataset.warm = String(warmUps === 0);
+      document.body.dataset.warmTimesMs = message.timesMs.map((t) => t.toFixed(1)).join(' ');
       if (!state.running && state.model && message.evaluations > 0) {
         ui.status.textContent = `Ready (warmed up: ${message.evaluations} evaluations in ${(message.ms / 1000).toFixed(1)} s, ` +
           `${message.evaluationMs.toFixed(0)} ms each at the end).`;
