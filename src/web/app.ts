@@ -2,7 +2,8 @@
 import { DEFAULT_STEPS } from '../diffusion/sampler.js';
 import { dialSchedule, evaluationsPerStep, planCost, type DialSetting } from '../diffusion/skip-plan.js';
 import { canvasProblem, largestTile, type LegoConfig } from '../lego/config.js';
-import type { FromWorker, StepRow, ToWorker, WebGenerateRequest, WebImage, WebProvider } from './protocol.js';
+import { median } from '../timing.js';
+import { WARM_WINDOW, type FromWorker, type StepRow, type ToWorker, type WebGenerateRequest, type WebImage, type WebProvider } from './protocol.js';
 
 const $ = <T extends HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
@@ -143,9 +144,9 @@ function onWorkerMessage(message: FromWorker): void {
       warmUps = Math.max(0, warmUps - 1);
       document.body.dataset.warm = String(warmUps === 0);
       document.body.dataset.warmTimesMs = message.timesMs.map((t) => t.toFixed(1)).join(' ');
-      if (!state.running && state.model && message.evaluations > 0) {
-        ui.status.textContent = `Ready (warmed up: ${message.evaluations} evaluations in ${(message.ms / 1000).toFixed(1)} s, ` +
-          `${message.evaluationMs.toFixed(0)} ms each at the end).`;
+      if (!state.running && state.model && message.timesMs.length > 0) {
+        ui.status.textContent = `Ready (warmed up: ${message.timesMs.length} evaluations in ${(message.ms / 1000).toFixed(1)} s, ` +
+          `${median(message.timesMs.slice(-WARM_WINDOW)).toFixed(0)} ms each at the end).`;
       }
       return;
     case 'steps': {

@@ -59,15 +59,15 @@ export interface StepRow {
  */
 export const STEP_MESSAGE_INTERVAL_MS = 100;
 
+/** The warm-up's last evaluations whose median decides that it has settled, and that the page shows. */
+export const WARM_WINDOW = 10;
+
 export type FromWorker =
   /** `brickFlops`: one call of each brick on one training-size image (every brick's cost scales with the canvas area). */
   /** `factor`: image pixels per canvas pixel (a latent model's VAE downscale factor, 1 for pixel models); `vae`: the VAE, for display. */
   | { type: 'loaded'; name: string; config: LegoConfig; parameters: number; brickFlops: number[]; factor: number; vae: string | null }
-  /**
-   * The warm-up finished (or stopped early for a request): `evaluations` throw-away network evaluations in `ms`,
-   * the median of the last few `evaluationMs`, each one's time in `timesMs`.
-   */
-  | { type: 'warm'; ms: number; evaluations: number; evaluationMs: number; timesMs: number[] }
+  /** The warm-up finished (or stopped early for a request) in `ms`: each throw-away network evaluation's time in `timesMs`. */
+  | { type: 'warm'; ms: number; timesMs: number[] }
   /**
    * The sampler steps finished since the last message (at most one message per STEP_MESSAGE_INTERVAL_MS, plus
    * the first and the last step). `preview`: the estimate of the last of them, or null when a latent model's

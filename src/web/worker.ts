@@ -15,7 +15,8 @@ import { LegoRunner } from '../lego/runner.js';
 import type { Precision } from '../nn/linear.js';
 import { configureWebRuntime } from '../runtime/ort-web.js';
 import { Rng } from '../random.js';
-import { STEP_MESSAGE_INTERVAL_MS, type FromWorker, type StepRow, type ToWorker, type WebGenerateRequest, type WebImage } from './protocol.js';
+import { median } from '../timing.js';
+import { STEP_MESSAGE_INTERVAL_MS, WARM_WINDOW, type FromWorker, type StepRow, type ToWorker, type WebGenerateRequest, type WebImage } from './protocol.js';
 
 interface WorkerScope {
   postMessage(message: FromWorker, transfer?: Transferable[]): void;
@@ -90,8 +91,7 @@ const WARM_MAX_MS = 10_000;
 const WARM_MIN_EVALUATIONS = 40;
 /** The longest idle gap after an evaluation (the first one, which compiles, takes seconds). */
 const WARM_GAP_MAX_MS = 100;
-/** Evaluations stop getting faster: the median of the last few is within this factor of the 10th percentile. */
-const WARM_WINDOW = 10;
+/** Evaluations stop getting faster: the median of the last WARM_WINDOW is within this factor of the 10th percentile. */
 const WARM_SETTLED = 1.2;
 
 /**
@@ -106,7 +106,7 @@ const WARM_SETTLED = 1.2;
  */
 async function warmUp(precision: Precision): Promise<void> {
   if (!checkpoint) {
-    scope.postMessage({ type: 'warm', ms: 0, evaluations: 0, evaluationMs: 0, timesMs: [] });
+    scope.postMessage({ type: 'warm', ms: 0, timesMs: [] });
     return;
   }
   const { config } = checkpoint;
@@ -122,9 +122,8 @@ async function warmUp(precision: Precision): Promise<void> {
   // Against a low percentile, not the fastest: one stray 7 ms evaluation among 10-11 ms ones kept a warm-up
   // running to WARM_MAX_MS.
   const settled = () => {
-    const last = times.slice(-WARM_WINDOW).sort((a, b) => a - b);
     const all = times.slice().sort((a, b) => a - b);
-    return times.length >= WARM_WINDOW && last[last.length >> 1] <= WARM_SETTLED * all[Math.floor(all.length / 10)];
+    return times.length >= WARM_WINDOW && median(times.slice(-WARM_WINDOW)) <= WARM_SETTLED * all[Math.floor(all.length / 10)];
   };
   while (waiting === 0) {
     const t = performance.now();
@@ -138,8 +137,7 @@ async function warmUp(precision: Precision): Promise<void> {
     const elapsed = performance.now() - start;
     if (elapsed >= WARM_MAX_MS || (elapsed >= WARM_MIN_MS && times.length >= WARM_MIN_EVALUATIONS && settled())) break;
   }
-  const last = times.slice(-WARM_WINDOW).sort((a, b) => a - b);
-  scope.postMessage({ type: 'warm', ms: performance.now() - start, evaluations: times.length, evaluationMs: last[last.length >> 1] ?? 0, timesMs: times });
+  scope.postMessage({ type: 'warm', ms: performance.now() - start, timesMs: times });
 }
 
 /** The server's VAE for a latent model (`name`, denoising `channels`); an error when the server has none that fits. */
